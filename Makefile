@@ -1,0 +1,43 @@
+# Two commands matter: `make run` (the app on demo data) and `make test` (everything CI runs).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run test data lint bench install install-dev browser clean-data
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+data: install  ## build the Parquet data (idempotent: does nothing if inputs are unchanged)
+	$(BIN)/python -m lib.build
+
+run: data  ## serve the app on http://localhost:$(PORT)
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+browser:  ## Debian's chromium for browser tests and image export
+	@bash scripts/ensure_chromium.sh
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+test: install-dev browser lint  ## ruff, then the whole pytest suite (browser tests included)
+	$(BIN)/python -m pytest
+
+bench: install-dev data
+	$(BIN)/python -m bench.run
+
+clean-data:
+	rm -rf data/built

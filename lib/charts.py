@@ -1,0 +1,206 @@
+"""DataFrame -> plotly Figure. Pure: no Streamlit, no queries; texts come in via `lang`.
+
+Conventions every chart keeps:
+- simulated series are solid lines; reported (sourced) figures are diamond markers whose hover
+  gives the figure, its period and its source, so the two never look alike;
+- when simulated data is in the figure, a small "simulated data" mark sits in its corner;
+- each trace carries its area/region in `customdata`, so a click can narrow the view.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from lib.i18n import MONTHS, route_label, t, type_label
+
+PALETTE = px.colors.qualitative.Safe
+ROUTE_COLOURS = {"air": "#1f77b4", "land": "#8c564b", "river": "#17becf", "sea": "#2ca02c",
+                 "land_or_river": "#9467bd"}  # fmt: skip
+POLICY_SHORT = {
+    "law-30339": ("Law 30339", "Ley 30339"),
+    "law-30339-protocol": ("interception protocol", "protocolo de interceptación"),
+    "air-bridge-halt": ("2001 halt", "suspensión 2001"),
+    "us-peru-agreement-2023": ("2023 agreement", "acuerdo 2023"),
+}
+LAYOUT = {"template": "plotly_white", "margin": {"l": 50, "r": 20, "t": 60, "b": 40},
+          "legend": {"orientation": "h", "y": -0.15}, "hovermode": "closest"}  # fmt: skip
+
+
+def add_simulated_mark(fig: go.Figure, lang: str) -> go.Figure:
+    """The small corner mark every chart with simulated data carries (exports keep it)."""
+    fig.add_annotation(
+        text=t("simulated_mark", lang), xref="paper", yref="paper", x=1, y=1.08,
+        xanchor="right", showarrow=False, font={"size": 11, "color": "#b45309"},
+        bgcolor="#fef3c7", bordercolor="#b45309", borderwidth=1, name="simulated-mark",
+    )  # fmt: skip
+    return fig
+
+
+def add_policy_markers(fig: go.Figure, policies: pd.DataFrame, lang: str) -> go.Figure:
+    """Vertical dotted lines with short labels at the key policy dates (POLICY_SHORT)."""
+    policies = policies[policies["policy_id"].isin(POLICY_SHORT)]
+    for i, row in enumerate(policies.itertuples(index=False)):
+        short = POLICY_SHORT.get(row.policy_id)
+        label = (short[1] if lang == "es" else short[0]) if short else row.policy_id
+        x = pd.Timestamp(row.date)
+        fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper",
+                      line={"dash": "dot", "color": "#6b7280", "width": 1})  # fmt: skip
+        fig.add_annotation(x=x, y=1 - 0.06 * (i % 3), yref="paper", text=html.escape(label),
+                           showarrow=False, xanchor="left", font={"size": 10, "color": "#374151"})  # fmt: skip
+    return fig
+
+
+def _months_spanned(start: pd.Timestamp, end: pd.Timestamp) -> float:
+    # A report shorter than a month is that month's figure, not a rate to blow up.
+    return max((end - start).days + 1, 30.44) / 30.44
+
+
+def add_reported_markers(fig: go.Figure, facts: pd.DataFrame, event_type: str, lang: str) -> go.Figure:
+    """Sourced figures as diamonds at their per-month equivalent, spanning their period.
+
+    A report of 185 strips over nine months sits at 20.6 a month with a bar from January to
+    September, so it reads against the monthly series without pretending to be one month.
+    """
+    facts = facts[facts["event_type"] == event_type]
+    if facts.empty:
+        return fig
+    start = pd.to_datetime(facts["date"])
+    end = pd.to_datetime(facts["date_end"]).fillna(start)
+    months = [_months_spanned(s, e) for s, e in zip(start, end, strict=True)]
+    per_month = facts["count"].to_numpy() / months
+    mid = start + (end - start) / 2
+    hover = [
+        "<br>".join(
+            [
+                html.escape(t("reported_marker", lang, count=int(r.count), what=type_label(event_type, lang))),
+                f"{r.date:%Y-%m-%d} – {r.date_end:%Y-%m-%d} ({pm:.1f}/mes)" if lang == "es"
+                else f"{r.date:%Y-%m-%d} – {r.date_end:%Y-%m-%d} ({pm:.1f}/month)",
+                html.escape(" · ".join(str(x) for x in (r.area, r.region) if isinstance(x, str))),
+                html.escape(str(r.source_title or "")),
+                html.escape(str(r.source_url or "")),
+            ]
+        )
+        for r, pm in zip(facts.itertuples(index=False), per_month, strict=True)
+    ]  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=mid, y=per_month, mode="markers", name=t("reported_legend", lang),
+            marker={"symbol": "diamond", "size": 11, "color": "#111827", "line": {"color": "white", "width": 1}},
+            error_x={"type": "data", "symmetric": True, "array": (end - mid).dt.days * 86_400_000,
+                     "color": "#111827", "thickness": 1},
+            hovertext=hover, hoverinfo="text", customdata=facts["area"].to_numpy(),
+            meta="reported",
+        )
+    )  # fmt: skip
+    return fig
+
+
+def monthly_series(
+    series: pd.DataFrame, facts: pd.DataFrame, policies: pd.DataFrame, *,
+    event_type: str, by: str, lang: str, simulated: bool,
+) -> go.Figure:  # fmt: skip
+    """Monthly counts of one event type by area/region, policy markers and sourced figures."""
+    fig = go.Figure()
+    sim = series[series["provenance"] == "simulated"]
+    rep = series[series["provenance"] == "reported"]
+    for i, (group, part) in enumerate(sim.groupby("group", sort=True)):
+        fig.add_trace(
+            go.Scatter(
+                x=part["month"], y=part["n"], mode="lines", name=f"{group} ({t('prov_simulated', lang)})",
+                line={"color": PALETTE[i % len(PALETTE)], "width": 2}, customdata=[group] * len(part),
+                hovertemplate=f"{html.escape(str(group))}<br>%{{x|%Y-%m}}: %{{y}}<extra></extra>",
+                legendgroup=str(group),
+            )
+        )  # fmt: skip
+    for i, (group, part) in enumerate(rep.groupby("group", sort=True)):
+        fig.add_trace(
+            go.Scatter(
+                x=part["month"], y=part["n"], mode="markers+lines", name=f"{group} ({t('prov_reported', lang)})",
+                line={"dash": "dash", "color": PALETTE[(i + 5) % len(PALETTE)]},
+                marker={"symbol": "diamond-open"}, customdata=[group] * len(part),
+                hovertemplate=f"{html.escape(str(group))}<br>%{{x|%Y-%m}}: %{{y}}<extra></extra>",
+            )
+        )  # fmt: skip
+    add_reported_markers(fig, facts, event_type, lang)
+    add_policy_markers(fig, policies, lang)
+    by_label = t("by_area" if by == "area" else "by_region", lang)
+    title = t("chart_monthly", lang, metric=type_label(event_type, lang).capitalize(), by=by_label)
+    fig.update_layout(title=title, xaxis_title=t("axis_month", lang), yaxis_title=t("axis_events", lang), **LAYOUT)
+    if simulated:
+        add_simulated_mark(fig, lang)
+    return fig
+
+
+def route_shares(shares: pd.DataFrame, *, lang: str, simulated: bool) -> go.Figure:
+    """100% stacked route shares over time, one panel per area on shared axes."""
+    df = shares.assign(route_label=shares["route"].map(lambda r: route_label(r, lang)))
+    fig = px.area(
+        df, x="month", y="share", color="route_label", facet_col="area", facet_col_wrap=2,
+        color_discrete_map={route_label(r, lang): c for r, c in ROUTE_COLOURS.items()},
+        category_orders={"route_label": [route_label(r, lang) for r in ROUTE_COLOURS]},
+        labels={"share": t("axis_share", lang), "month": t("axis_month", lang), "route_label": t("routes", lang)},
+        custom_data=["area"],
+    )  # fmt: skip
+    fig.update_yaxes(range=[0, 1], tickformat=".0%")
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    fig.update_layout(title=t("chart_route_shares", lang), height=260 * max(1, (df["area"].nunique() + 1) // 2),
+                      **LAYOUT)  # fmt: skip
+    if simulated:
+        add_simulated_mark(fig, lang)
+    return fig
+
+
+def route_season(profile: pd.DataFrame, *, lang: str, simulated: bool) -> go.Figure:
+    """Route shares by calendar month per area, the rainy season (Dec–Apr) shaded."""
+    df = profile.assign(route_label=profile["route"].map(lambda r: route_label(r, lang)))
+    fig = px.line(
+        df, x="month_of_year", y="share", color="route_label", facet_col="area", facet_col_wrap=3,
+        markers=True, color_discrete_map={route_label(r, lang): c for r, c in ROUTE_COLOURS.items()},
+        labels={"share": t("axis_share", lang), "month_of_year": t("axis_month_of_year", lang),
+                "route_label": t("routes", lang)},
+        custom_data=["area"],
+    )  # fmt: skip
+    for x0, x1 in ((0.5, 4.5), (11.5, 12.5)):
+        fig.add_vrect(x0=x0, x1=x1, fillcolor="#bfdbfe", opacity=0.35, line_width=0, layer="below")
+    fig.update_xaxes(tickvals=list(range(1, 13)), ticktext=list(MONTHS["es" if lang == "es" else "en"]))
+    fig.update_yaxes(range=[0, 1], tickformat=".0%")
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    fig.update_layout(title=t("chart_route_season", lang), **LAYOUT)
+    if simulated:
+        add_simulated_mark(fig, lang)
+    return fig
+
+
+def route_estimates(estimates: pd.DataFrame, *, lang: str) -> go.Figure:
+    """Each reported route-share estimate as its own sourced point, with its range."""
+    fig = go.Figure()
+    df = estimates.copy()
+    df["x"] = pd.to_datetime(df["period_start"]) + (
+        pd.to_datetime(df["period_end"]) - pd.to_datetime(df["period_start"])
+    ) / 2
+    df["y"] = df["share"].fillna((df["share_low"].fillna(0) + df["share_high"].fillna(1)) / 2)
+    for route, part in df.groupby("route", sort=False):
+        hover = [
+            "<br>".join(html.escape(str(v)) for v in (
+                f"{r.area} · {route_label(route, lang)}: " + (f"{r.share:.0%}" if pd.notna(r.share) else "—"),
+                r.period, r.basis, r.source_title, r.source_url) if isinstance(v, str) and v)
+            for r in part.itertuples(index=False)
+        ]  # fmt: skip
+        low = (part["y"] - part["share_low"]).where(part["share_low"].notna(), 0)
+        high = (part["share_high"] - part["y"]).where(part["share_high"].notna(), 0)
+        fig.add_trace(
+            go.Scatter(
+                x=part["x"], y=part["y"], mode="markers", name=route_label(route, lang),
+                marker={"size": 12, "color": ROUTE_COLOURS.get(route, "#6b7280"),
+                        "symbol": ["diamond" if a == "VRAEM" else "circle" for a in part["area"]]},
+                error_y={"type": "data", "array": high, "arrayminus": low, "thickness": 1},
+                hovertext=hover, hoverinfo="text", customdata=part["area"].to_numpy(),
+            )
+        )  # fmt: skip
+    fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title=t("axis_share", lang))
+    fig.update_layout(title=t("chart_route_estimates", lang), **LAYOUT)
+    return fig

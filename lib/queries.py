@@ -1,0 +1,389 @@
+"""Named queries, one per question the pages ask. All SQL of the project lives here.
+
+Every user value reaches SQL as a bound parameter (`$name`); the only identifiers chosen at
+run time (a grouping column, a sort order) come from allow-lists in this module. Each
+function takes a `Database` and plain values and returns a pandas DataFrame (or a small
+dataclass), so it can be tested without Streamlit and cached by the caller.
+
+Charts read the monthly rollup (cost independent of the number of events); tables, maps
+and exports read the event files with bounds.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from lib.db import Database
+from lib.schema import EVENT_COLUMNS
+from lib.state import Context, ViewState, period_end
+
+GROUP_COLUMNS = ("area", "region", "event_type", "route", "provenance")
+MAP_POINT_LIMIT = 10_000
+EXPORT_ROW_LIMIT = 1_000_000
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The part of a view that selects rows, in the form SQL needs."""
+
+    first_month: date  # first day of the first month
+    last_month: date  # first day of the last month
+    places: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    routes: tuple[str, ...] = ()
+    provenances: tuple[str, ...] = ("reported", "simulated")
+
+    @property
+    def last_day(self) -> date:
+        days = calendar.monthrange(self.last_month.year, self.last_month.month)[1]
+        return self.last_month.replace(day=days)
+
+    def params(self) -> dict[str, object]:
+        return {
+            "first_month": self.first_month,
+            "last_month": self.last_month,
+            "last_day": self.last_day,
+            "places": list(self.places),
+            "types": list(self.types),
+            "routes": list(self.routes),
+            "provenances": list(self.provenances),
+        }
+
+
+def month_date(month: str) -> date:
+    year, mon = month.split("-")
+    return date(int(year), int(mon), 1)
+
+
+def filters_for(state: ViewState, context: Context) -> Filters:
+    return Filters(
+        first_month=month_date(state.start),
+        last_month=month_date(period_end(state, context)),
+        places=state.areas,
+        types=state.types,
+        routes=state.routes,
+        provenances=state.provenances(),
+    )
+
+
+# Shared WHERE fragments. Empty lists mean "all"; lists are cast so an empty one has a type.
+def _match(t: str = "") -> str:
+    """Place, type, route and provenance filters on columns of table alias `t` ('' or 'e.')."""
+    return f"""
+    (len($places::VARCHAR[]) = 0 OR list_contains($places::VARCHAR[], {t}area)
+        OR list_contains($places::VARCHAR[], {t}region))
+    AND (len($types::VARCHAR[]) = 0 OR list_contains($types::VARCHAR[], {t}event_type))
+    AND (len($routes::VARCHAR[]) = 0 OR list_contains($routes::VARCHAR[], {t}route))
+    AND list_contains($provenances::VARCHAR[], {t}provenance)
+"""
+
+
+ROLLUP_WHERE = f"month BETWEEN $first_month AND $last_month AND {_match()}"
+# strip_cycles rows are destructions (route air): type and route filters are applied in Python.
+STRIPS_WHERE = """month BETWEEN $first_month AND $last_month
+    AND (len($places::VARCHAR[]) = 0 OR list_contains($places::VARCHAR[], area)
+        OR list_contains($places::VARCHAR[], region))
+    AND list_contains($provenances::VARCHAR[], provenance)"""
+# An event is in view when its period overlaps the view's period. Always alias events as `e`.
+EVENTS_WHERE = (
+    "e.date <= $last_day AND e.date_end >= $first_month AND e.year <= year($last_day) AND "
+    + _match("e.")
+)
+
+
+_PARAM_RE = re.compile(r"\$([a-z_]+)")
+
+
+def _bound(sql: str, params: dict[str, object]) -> dict[str, object]:
+    """Only the parameters the statement names (DuckDB rejects unused ones)."""
+    return {name: params[name] for name in set(_PARAM_RE.findall(sql))}
+
+
+def _df(db: Database, sql: str, params: dict[str, object]) -> pd.DataFrame:
+    with db.cursor() as (cur, _version):
+        return cur.execute(sql, _bound(sql, params)).df()
+
+
+def _scalar(db: Database, sql: str, params: dict[str, object]):
+    with db.cursor() as (cur, _version):
+        return cur.execute(sql, _bound(sql, params)).fetchone()[0]
+
+
+# ---- bounds and vocabulary ----------------------------------------------------------------
+def data_context(db: Database) -> Context:
+    """Month range of the monthly data and the known policy ids."""
+    with db.cursor() as (cur, _version):
+        first, last = cur.execute("SELECT min(month), max(month) FROM rollup").fetchone()
+        policies = tuple(r[0] for r in cur.execute("SELECT policy_id FROM policies ORDER BY date").fetchall())
+    if first is None:
+        first = last = date.today().replace(day=1)
+    return Context(first.strftime("%Y-%m"), last.strftime("%Y-%m"), policies or ("law-30339",))
+
+
+# ---- KPIs ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Kpis:
+    """Headline figures for one provenance in the view. None: not in view (type filtered out)."""
+
+    airstrips_destroyed: int | None
+    strips_destroyed_more_than_once: int | None
+    median_days_to_rebuild: float | None
+    flights_detected: int | None
+    aircraft_interdicted: int | None
+    seizures: int | None
+    seized_kg: float | None
+    records: int
+
+
+def kpis(db: Database, f: Filters, provenance: str) -> Kpis:
+    """KPIs for one provenance (reported and simulated are never summed together)."""
+    params = {**f.params(), "provenances": [provenance]}
+    totals = _df(
+        db,
+        f"""SELECT event_type, sum(n) AS n, sum(kg) AS kg, sum(n_rows) AS n_rows
+            FROM rollup WHERE {ROLLUP_WHERE} GROUP BY event_type""",
+        params,
+    ).set_index("event_type")
+    strips = _df(
+        db,
+        f"""WITH s AS (SELECT airstrip_id, days_to_rebuild FROM strip_cycles WHERE {STRIPS_WHERE})
+            SELECT (SELECT count(*) FROM (SELECT airstrip_id FROM s GROUP BY 1 HAVING count(*) > 1))
+                       AS repeat_strips,
+                   (SELECT median(days_to_rebuild) FROM s) AS median_days""",
+        params,
+    ).iloc[0]
+
+    def in_view(event_type: str) -> bool:
+        type_ok = not f.types or event_type in f.types
+        route_ok = not f.routes or event_type == "seizure" or "air" in f.routes
+        return type_ok and route_ok
+
+    def total(event_type: str, column: str = "n"):
+        if not in_view(event_type):
+            return None
+        return int(totals[column].get(event_type, 0) or 0) if column == "n" else float(
+            totals[column].get(event_type, 0) or 0
+        )
+
+    strips_in_view = in_view("airstrip_destroyed")
+    median_days = strips["median_days"] if strips_in_view else None
+    return Kpis(
+        airstrips_destroyed=total("airstrip_destroyed"),
+        strips_destroyed_more_than_once=int(strips["repeat_strips"]) if strips_in_view else None,
+        median_days_to_rebuild=None if median_days is None or pd.isna(median_days) else float(median_days),
+        flights_detected=total("flight_detected"),
+        aircraft_interdicted=total("aircraft_interdicted"),
+        seizures=total("seizure"),
+        seized_kg=total("seizure", "kg"),
+        records=int(totals["n_rows"].sum()) if len(totals) else 0,
+    )
+
+
+# ---- time series --------------------------------------------------------------------------
+def events_by_month(db: Database, f: Filters, by: str = "area", event_type: str | None = None) -> pd.DataFrame:
+    """Monthly event counts grouped by `by` (area, region, event_type, route) and provenance."""
+    if by not in GROUP_COLUMNS:
+        raise ValueError(f"cannot group by {by!r}; choose one of {GROUP_COLUMNS}")
+    params = f.params()
+    if event_type is not None:
+        params["types"] = [event_type]
+    return _df(
+        db,
+        f"""SELECT month, coalesce({by}, '(none)') AS "group", provenance, sum(n) AS n
+            FROM rollup WHERE {ROLLUP_WHERE}
+            GROUP BY ALL ORDER BY month, "group", provenance""",
+        params,
+    )
+
+
+def monthly_counts_by_area(db: Database, f: Filters, event_type: str, route: str | None = None) -> pd.DataFrame:
+    """month, area, n for one event type (and route): the input of lib.impact."""
+    params = {**f.params(), "types": [event_type]}
+    if route is not None:
+        params["routes"] = [route]
+    return _df(
+        db,
+        f"""SELECT month, area, sum(n)::DOUBLE AS n FROM rollup
+            WHERE {ROLLUP_WHERE} GROUP BY ALL ORDER BY month, area""",
+        params,
+    )
+
+
+def route_counts_by_area_month(db: Database, f: Filters) -> pd.DataFrame:
+    """Seizures by month, area and route, with each route's share of its area-month."""
+    params = {**f.params(), "types": ["seizure"]}
+    return _df(
+        db,
+        f"""SELECT month, area, route, sum(n) AS n,
+                   sum(n) / sum(sum(n)) OVER (PARTITION BY month, area) AS share
+            FROM rollup WHERE {ROLLUP_WHERE} AND route IS NOT NULL
+            GROUP BY month, area, route ORDER BY month, area, route""",
+        params,
+    )
+
+
+def route_shares_by_month_of_year(db: Database, f: Filters) -> pd.DataFrame:
+    """Route shares of seizures by area and calendar month (the rainy-season profile)."""
+    params = {**f.params(), "types": ["seizure"]}
+    return _df(
+        db,
+        f"""SELECT area, month(month) AS month_of_year, route, sum(n) AS n,
+                   sum(n) / sum(sum(n)) OVER (PARTITION BY area, month(month)) AS share
+            FROM rollup WHERE {ROLLUP_WHERE} AND route IS NOT NULL
+            GROUP BY area, month_of_year, route ORDER BY area, month_of_year, route""",
+        params,
+    )
+
+
+# ---- sourced tables -----------------------------------------------------------------------
+def reported_facts(db: Database, f: Filters) -> pd.DataFrame:
+    """Reported events overlapping the view, with their source (for sourced markers)."""
+    params = {**f.params(), "provenances": ["reported"]}
+    return _df(
+        db,
+        f"""SELECT e.event_id, e.date, e.date_end, e.date_precision, e.area, e.region,
+                   e.event_type, e."count", e.quantity_kg, e.notes,
+                   s.title AS source_title, s.publisher AS source_publisher, s.url AS source_url
+            FROM events e LEFT JOIN sources s USING (source_id)
+            WHERE {EVENTS_WHERE}
+            ORDER BY e.date, e.event_id""",
+        params,
+    )
+
+
+def policies_in_range(db: Database, first: date, last: date) -> pd.DataFrame:
+    """Policies dated within [first, last], with their source."""
+    return _df(
+        db,
+        """SELECT p.policy_id, p.date::DATE AS date, p.kind, p.title_es, p.title_en, p.scope,
+                  s.title AS source_title, s.url AS source_url
+           FROM policies p LEFT JOIN sources s USING (source_id)
+           WHERE p.date::DATE BETWEEN $first AND $last ORDER BY p.date""",
+        {"first": first, "last": last},
+    )
+
+
+def policy_date(db: Database, policy_id: str) -> date | None:
+    found = _df(db, "SELECT date::DATE AS date FROM policies WHERE policy_id = $id", {"id": policy_id})
+    return pd.Timestamp(found["date"].iloc[0]).date() if len(found) else None
+
+
+def all_policies(db: Database) -> pd.DataFrame:
+    return _df(db, "SELECT policy_id, date::DATE AS date, kind, title_es, title_en FROM policies ORDER BY date", {})
+
+
+def route_share_estimates(db: Database) -> pd.DataFrame:
+    """Every reported route-share estimate with its source; conflicting ones stay separate."""
+    return _df(
+        db,
+        """SELECT r.*, s.title AS source_title, s.publisher AS source_publisher, s.url AS source_url
+           FROM route_shares r LEFT JOIN sources s USING (source_id)
+           ORDER BY r.period_start, r.area, r.route""",
+        {},
+    )
+
+
+def coca_by_region_year(db: Database, year: int) -> pd.DataFrame:
+    """Coca hectares by department for one year (DEVIDA series only: never mixed with others)."""
+    return _df(
+        db,
+        """SELECT geography AS region, hectares FROM coca
+           WHERE level = 'department' AND year = $year AND series = 'DEVIDA'""",
+        {"year": year},
+    )
+
+
+def sources_count(db: Database) -> int:
+    return _scalar(db, "SELECT count(*) FROM sources", {})
+
+
+def regions(db: Database) -> pd.DataFrame:
+    return _df(db, "SELECT * FROM regions ORDER BY ubigeo", {})
+
+
+# ---- rows behind the view -----------------------------------------------------------------
+_EVENT_SELECT = ", ".join(f'e."{c}"' for c in EVENT_COLUMNS)
+
+
+def events_count(db: Database, f: Filters) -> int:
+    return _scalar(db, f"SELECT count(*) FROM events e WHERE {EVENTS_WHERE}", f.params())
+
+
+def events_page(db: Database, f: Filters, page: int, page_size: int = PAGE_SIZE) -> pd.DataFrame:
+    """One page of the events in view, by date then id (stable across reruns)."""
+    params = {**f.params(), "limit": page_size, "offset": (max(page, 1) - 1) * page_size}
+    return _df(
+        db,
+        f"""SELECT {_EVENT_SELECT} FROM events e WHERE {EVENTS_WHERE}
+            ORDER BY e.date, e.event_id LIMIT $limit OFFSET $offset""",
+        params,
+    )
+
+
+def events_for_export(db: Database, f: Filters, limit: int = EXPORT_ROW_LIMIT) -> pd.DataFrame:
+    """Exactly the rows behind the view, in schema order (bounded)."""
+    params = {**f.params(), "limit": limit}
+    return _df(
+        db,
+        f"""SELECT {_EVENT_SELECT} FROM events e WHERE {EVENTS_WHERE}
+            ORDER BY e.date, e.event_id LIMIT $limit""",
+        params,
+    )
+
+
+def sources_for_view(db: Database, f: Filters) -> pd.DataFrame:
+    """The sources cited by the rows in view (title, publisher, date, link)."""
+    return _df(
+        db,
+        f"""SELECT s.source_id, s.title, s.publisher, s.date, s.url, count(*) AS rows_cited
+            FROM events e JOIN sources s USING (source_id)
+            WHERE {EVENTS_WHERE}
+            GROUP BY ALL ORDER BY s.date, s.title""",
+        f.params(),
+    )
+
+
+def events_for_map(db: Database, f: Filters, limit: int = MAP_POINT_LIMIT) -> pd.DataFrame:
+    """Located events in view, a repeatable sample of at most `limit`, with strip history."""
+    params = {**f.params(), "limit": limit}
+    return _df(
+        db,
+        f"""WITH located AS (
+                SELECT e.event_id, e.date, e.lat, e.lon, e.event_type, e.route, e."count",
+                       e.provenance, e.airstrip_id, e.area, e.region,
+                       coalesce(e.district, e.province, e.region, e.area) AS place, e.source_id
+                FROM events e WHERE {EVENTS_WHERE} AND e.lat IS NOT NULL AND e.lon IS NOT NULL
+            ),
+            sample AS (
+                SELECT * FROM located ORDER BY hash(event_id) LIMIT $limit
+            ),
+            strips AS (
+                SELECT airstrip_id, count(*) AS times_destroyed,
+                       median(days_to_rebuild) AS days_to_rebuild
+                FROM strip_cycles
+                WHERE airstrip_id IN (SELECT airstrip_id FROM sample WHERE airstrip_id IS NOT NULL)
+                GROUP BY airstrip_id
+            )
+            SELECT sample.*, coalesce(strips.times_destroyed, 0) AS times_destroyed,
+                   strips.days_to_rebuild, src.title AS source_title
+            FROM sample LEFT JOIN strips USING (airstrip_id)
+            LEFT JOIN sources src ON src.source_id = sample.source_id
+            ORDER BY sample.date""",
+        params,
+    )
+
+
+def events_by_region(db: Database, f: Filters) -> pd.DataFrame:
+    """Event counts by region in view (for the region layer)."""
+    return _df(
+        db,
+        f"""SELECT region, sum(n) AS n FROM rollup
+            WHERE {ROLLUP_WHERE} AND region IS NOT NULL GROUP BY region ORDER BY region""",
+        f.params(),
+    )

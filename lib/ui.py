@@ -1,0 +1,339 @@
+"""The shared page frame: view state from the URL, sidebar filters, banners, share box, footer.
+
+The only module outside pages/ that calls Streamlit. Every page starts with `page = setup(...)`.
+
+How the URL stays the view: each run parses `st.query_params` into a `ViewState`, writes the
+canonical form back when it differs (so `areas=vraem,huanuco` becomes `areas=Huánuco,VRAEM`),
+and pushes the state into the widgets' session values before drawing them. A widget change
+runs a callback that writes the new canonical query; the rerun then reads it. Streamlit's
+native `bind="query-params"` is not used because it silently drops values it cannot parse
+and writes repeated parameters, while our contract needs forgiving parsing, a notice per
+rejected value and comma-joined canonical lists.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from lib import queries
+from lib.db import Database, DataUnavailable, database
+from lib.i18n import language_from_locale, problem_text, route_label, t, type_label
+from lib.paths import REPO_ROOT
+from lib.schema import AREAS, EVENT_TYPES, REGIONS, ROUTES
+from lib.state import Context, ViewState
+
+PAGES = (
+    ("app.py", "page_overview", ":material/insights:"),
+    ("pages/1_Routes.py", "page_routes", ":material/alt_route:"),
+    ("pages/2_Map.py", "page_map", ":material/map:"),
+    ("pages/3_Impact.py", "page_impact", ":material/query_stats:"),
+    ("pages/4_Data.py", "page_data", ":material/table_view:"),
+)
+PLACE_OPTIONS: tuple[str, ...] = tuple(dict.fromkeys((*AREAS, *REGIONS)))
+PRESENTER_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stToolbar"], [data-testid="stHeader"] { display: none !important; }
+.block-container { padding-top: 1rem; }
+html, body, [data-testid="stMarkdownContainer"] p { font-size: 1.25rem; }
+[data-testid="stMetricValue"] { font-size: 2.6rem; }
+</style>
+"""  # static text only: no data or user text ever reaches unsafe HTML
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a page needs after setup."""
+
+    state: ViewState
+    context: Context
+    lang: str
+    version: str
+    db: Database
+
+    @property
+    def filters(self) -> queries.Filters:
+        return queries.filters_for(self.state, self.context)
+
+    @property
+    def simulated_in_view(self) -> bool:
+        return "simulated" in self.state.provenances()
+
+    def query(self, name: str, *args, **kwargs):
+        """A named query from lib.queries, cached by data version and arguments."""
+        return _cached_query(name, str(self.db.built), self.version, args, tuple(sorted(kwargs.items())))
+
+
+# ---- caching at the edge ------------------------------------------------------------------
+@st.cache_data(max_entries=2000, ttl=3600, show_spinner=False)
+def _cached_query(name: str, built: str, version: str, args: tuple, kwargs: tuple):
+    # `version` is part of the key: a rebuild never serves stale rows.
+    from pathlib import Path
+
+    return getattr(queries, name)(database(Path(built)), *args, **dict(kwargs))
+
+
+@st.cache_data(max_entries=50, show_spinner=False)
+def _context(built: str, version: str) -> Context:
+    from pathlib import Path
+
+    return queries.data_context(database(Path(built)))
+
+
+# ---- setup --------------------------------------------------------------------------------
+def setup(page_key: str) -> Page:
+    """Set up a page: config, state from the URL, notices, sidebar. Stops on unusable data."""
+    params = st.query_params.to_dict()
+    st.set_page_config(
+        page_title=f"Pistas · {t(page_key, 'en')}", page_icon=":material/flight:", layout="wide",
+        initial_sidebar_state="collapsed" if params.get("present") in ("1", "true") else "auto",
+    )  # fmt: skip
+    db = database()
+    try:
+        version = db.version()
+        context = _context(str(db.built), version)
+    except DataUnavailable as exc:
+        st.title("Pistas")
+        st.error(t("data_unavailable", "en", reason=str(exc)))
+        st.stop()
+    except Exception as exc:  # corrupt files: say so, never a traceback
+        st.title("Pistas")
+        st.error(t("data_unavailable", "en", reason=f"{type(exc).__name__}: {exc}. Rebuild with `make data`."))
+        st.stop()
+    state, problems = ViewState.from_query(params, context)
+    lang = state.lang or language_from_locale(st.context.locale)
+    page = Page(state, context, lang, version, db)
+    _write_canonical_url(page, params)
+    if state.present:
+        st.html(PRESENTER_CSS)
+    if problems:
+        st.warning(t("problems_title", lang) + "\n\n" + "\n".join(f"- {problem_text(p, lang)}" for p in problems))
+    linked = params.get("v")
+    if linked and linked != version:
+        st.info(t("version_changed", lang, old=linked[:12], new=version))
+    if not state.present:
+        _sidebar(page)
+    return page
+
+
+def canonical_query(page: Page, state: ViewState | None = None) -> dict[str, str]:
+    return {**(state or page.state).to_query(), "v": page.version}
+
+
+def _write_canonical_url(page: Page, params: dict[str, str]) -> None:
+    wanted = canonical_query(page)
+    if params != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def go(page: Page, **changes) -> None:
+    """Change the view (and so the URL) and rerun."""
+    st.query_params.from_dict(canonical_query(page, page.state.with_changes(**changes)))
+    st.rerun()
+
+
+# ---- sidebar ------------------------------------------------------------------------------
+def _apply(page: Page, field: str, key: str, convert: Callable[[object], object]) -> None:
+    """Widget callback: write the changed field into the URL (the rerun reads it back)."""
+    new = page.state.with_changes(**{field: convert(st.session_state[key])})
+    st.query_params.from_dict(canonical_query(page, new))
+
+
+def _widget(page: Page, field: str, value: object) -> dict:
+    """Key, current value and callback for a widget bound to one ViewState field."""
+    key = f"w_{field}"
+    st.session_state[key] = value
+    return {"key": key}
+
+
+def _months(first: str, last: str) -> list[str]:
+    import pandas as pd
+
+    return [m.strftime("%Y-%m") for m in pd.period_range(first, last, freq="M").to_timestamp()]
+
+
+def _sidebar(page: Page) -> None:
+    state, lang, ctx = page.state, page.lang, page.context
+    with st.sidebar:
+        nav_links(page)
+        st.header(t("filters", lang))
+        months = _months(min(ctx.first_month, "2010-01"), ctx.last_month)
+        start = state.start if state.start in months else months[0]
+        end = state.end or ctx.last_month
+        st.select_slider(
+            t("period", lang), options=months, **_widget(page, "period", (start, end)),
+            on_change=_apply_period, args=(page,),
+        )  # fmt: skip
+        st.multiselect(
+            t("places", lang), PLACE_OPTIONS, help=t("places_help", lang), placeholder=t("all", lang),
+            **_widget(page, "areas", list(state.areas)),
+            on_change=_apply, args=(page, "areas", "w_areas", lambda v: tuple(sorted(v))),
+        )  # fmt: skip
+        st.multiselect(
+            t("types", lang), EVENT_TYPES, format_func=lambda v: type_label(v, lang), placeholder=t("all", lang),
+            **_widget(page, "types", list(state.types)),
+            on_change=_apply, args=(page, "types", "w_types", lambda v: tuple(sorted(v))),
+        )  # fmt: skip
+        st.multiselect(
+            t("routes", lang), ROUTES, format_func=lambda v: route_label(v, lang), placeholder=t("all", lang),
+            **_widget(page, "routes", list(state.routes)),
+            on_change=_apply, args=(page, "routes", "w_routes", lambda v: tuple(sorted(v))),
+        )  # fmt: skip
+        st.radio(
+            t("data", lang), ("all", "reported", "simulated"), format_func=lambda v: t(f"data_{v}", lang),
+            **_widget(page, "data", state.data), on_change=_apply, args=(page, "data", "w_data", str),
+        )  # fmt: skip
+        if state.to_query().keys() - {"lang", "present"}:
+            if st.button(t("clear_filters", lang), key="clear_filters", icon=":material/filter_alt_off:"):
+                go(page, **{f: getattr(ViewState(), f) for f in ("start", "end", "areas", "types", "routes", "data")})
+        st.divider()
+        st.segmented_control(
+            t("language", lang), ("en", "es"), format_func=lambda v: {"en": "English", "es": "Español"}[v],
+            **_widget(page, "lang", lang), on_change=_apply, args=(page, "lang", "w_lang", lambda v: v or lang),
+        )  # fmt: skip
+        st.toggle(t("present", lang), **_widget(page, "present", state.present),
+                  on_change=_apply, args=(page, "present", "w_present", bool))  # fmt: skip
+        share_box(page)
+
+
+def _apply_period(page: Page) -> None:
+    value = st.session_state["w_period"]
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        return  # (AppTest reports a range slider set through session state as one value)
+    start, end = value
+    end_value = None if end == page.context.last_month else end
+    st.query_params.from_dict(canonical_query(page, page.state.with_changes(start=start, end=end_value)))
+
+
+def nav_links(page: Page) -> None:
+    """Links to every page that carry the current view (the default navigation drops it)."""
+    query = canonical_query(page)
+    for path, key, icon in PAGES:
+        if not (REPO_ROOT / path).is_file():  # a page still being written
+            continue
+        st.page_link(path, label=t(key, page.lang), icon=icon, query_params=query)
+
+
+def share_box(page: Page) -> None:
+    base = st.context.url or ""
+    link = f"{base}?{urlencode(canonical_query(page))}"
+    st.caption(t("share", page.lang))
+    st.code(link, language=None, wrap_lines=True)
+    st.caption(t("share_help", page.lang))
+
+
+# ---- page furniture -----------------------------------------------------------------------
+def title(page: Page, page_key: str) -> None:
+    st.title(t(page_key, page.lang) if page_key != "page_overview" else t("app_title", page.lang))
+    st.caption(view_line(page))
+    if page.simulated_in_view:
+        st.warning(t("banner_simulated", page.lang), icon=":material/science:")
+
+
+def view_line(page: Page) -> str:
+    """The view's filters in one line (shown under titles; the presenter's audience reads it)."""
+    s, lang = page.state, page.lang
+    period = f"{s.start} – {s.end or page.context.last_month}"
+    places = ", ".join(s.areas) if s.areas else t("all_places", lang)
+    types = ", ".join(type_label(x, lang) for x in s.types) if s.types else t("all_types", lang)
+    routes = ", ".join(route_label(x, lang) for x in s.routes) if s.routes else t("all_routes", lang)
+    return t("view_line", lang, period=period, places=places, types=types, routes=routes,
+             data=t(f"data_{s.data}", lang))  # fmt: skip
+
+
+@contextmanager
+def guard(page: Page) -> Iterator[None]:
+    """Run one section of a page; a failing query shows a message and the page carries on."""
+    try:
+        yield
+    except DataUnavailable as exc:
+        st.error(t("data_unavailable", page.lang, reason=str(exc)))
+    except Exception as exc:  # duckdb.IOException, a truncated Parquet file …
+        if type(exc).__name__ in ("StopException", "RerunException"):
+            raise
+        st.error(t("query_failed", page.lang, reason=f"{type(exc).__name__}: {str(exc)[:300]}"))
+
+
+def footer(page: Page) -> None:
+    st.divider()
+    manifest = _manifest(str(page.db.built), page.version)
+    sources = page.query("sources_count")
+    st.caption(t("footer", page.lang, version=page.version, sources=sources, built=manifest.get("built_at", "?")))
+    st.caption(t("attribution", page.lang))
+
+
+@st.cache_data(max_entries=20, show_spinner=False)
+def _manifest(built: str, version: str) -> dict:
+    from pathlib import Path
+
+    try:
+        return json.loads((Path(built) / version / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def plotly(page: Page, fig, *, key: str, filename: str, select: bool = False):
+    """Draw a figure with the toolbar's PNG download named after the view; optional selection."""
+    config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2}}
+    if select:
+        return st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", config=config)
+    st.plotly_chart(fig, key=key, config=config)
+    return None
+
+
+def selected_place(event) -> str | None:
+    """The area/region a click selected in a chart (from the trace's customdata)."""
+    try:
+        points = event.selection.points  # type: ignore[union-attr]
+    except AttributeError:
+        return None
+    for point in points or []:
+        data = point.get("customdata")
+        value = data[0] if isinstance(data, list) and data else data
+        if isinstance(value, str) and value in PLACE_OPTIONS:
+            return value
+    return None
+
+
+def cross_filter(page: Page, event) -> None:
+    """A click on an area narrows the view to it; the previous places are kept for "clear"."""
+    place = selected_place(event)
+    if place and page.state.areas != (place,):
+        st.session_state["places_before_click"] = page.state.areas
+        go(page, areas=(place,))
+    before = st.session_state.get("places_before_click")
+    if before is not None and page.state.areas and len(page.state.areas) == 1:
+        label = t("clear_selection", page.lang, places=html.escape(page.state.areas[0]))
+        if st.button(label, key="clear_selection", icon=":material/close:"):
+            st.session_state.pop("places_before_click", None)
+            go(page, areas=tuple(before))
+
+
+# ---- widgets bound to one ViewState field (pages use these) -----------------------------------
+def select(page: Page, field: str, label: str, options, format_func=str, *, segmented: bool = False):
+    """A selectbox (or segmented control) whose value is the URL's `field`."""
+    current = getattr(page.state, field)
+
+    def keep(value):  # a segmented control can be emptied: keep the current value then
+        return current if value is None else value
+
+    kwargs = {"format_func": format_func, **_widget(page, field, current),
+              "on_change": _apply, "args": (page, field, f"w_{field}", keep)}  # fmt: skip
+    if segmented:
+        return st.segmented_control(label, options, **kwargs)
+    return st.selectbox(label, options, **kwargs)
+
+
+def multiselect(page: Page, field: str, label: str, options, format_func=str, **extra):
+    """A multiselect whose value is the URL's list `field`."""
+    return st.multiselect(
+        label, options, format_func=format_func, **_widget(page, field, list(getattr(page.state, field))),
+        on_change=_apply, args=(page, field, f"w_{field}", lambda v: tuple(sorted(v))), **extra,
+    )  # fmt: skip

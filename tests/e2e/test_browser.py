@@ -1,0 +1,81 @@
+"""Journeys a person takes, in a real Chromium against `streamlit run`."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def kpi(page, label: str) -> str:
+    metric = page.locator("[data-testid='stMetric']", has_text=label).first
+    return metric.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def test_overview_chart_renders_without_exception(app_server, context):
+    page = context.new_page()
+    page.goto(app_server)
+    wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    assert page.locator(".js-plotly-plot .scatterlayer .trace").count() >= 2
+    assert_no_exception(page)
+
+
+def test_filter_change_updates_url_and_link_reproduces_numbers(app_server, browser, context):
+    page = context.new_page()
+    page.goto(app_server)
+    wait_for_app(page)
+    radio = page.get_by_role("radiogroup").first
+    radio.get_by_text("Simulated only").click()
+    page.wait_for_url(re.compile(r"data=simulated"), timeout=20_000)
+    wait_for_app(page)
+    areas = page.locator("[data-testid='stMultiSelect']").first
+    areas.click()
+    page.get_by_role("option", name="Ucayali", exact=True).click()
+    page.keyboard.press("Escape")
+    page.wait_for_url(re.compile(r"areas=Ucayali"), timeout=20_000)
+    wait_for_app(page)
+    before = kpi(page, "Airstrips destroyed")
+    url = page.url
+    assert parse_qs(urlparse(url).query)["data"] == ["simulated"]
+
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
+    other = fresh.new_page()
+    other.goto(url)
+    wait_for_app(other)
+    assert kpi(other, "Airstrips destroyed") == before
+    assert other.url == url
+    fresh.close()
+
+
+def test_navigation_keeps_the_view(app_server, context):
+    page = context.new_page()
+    page.goto(f"{app_server}/?areas=vraem&start=2014-01")
+    wait_for_app(page)
+    assert "areas=VRAEM" in page.url  # written back canonically
+    page.get_by_role("link", name="Routes").first.click()
+    page.wait_for_url(re.compile(r"/Routes\?"), timeout=20_000)
+    wait_for_app(page)
+    query = parse_qs(urlparse(page.url).query)
+    assert query["areas"] == ["VRAEM"] and query["start"] == ["2014-01"]
+    assert_no_exception(page)
+
+
+def test_presenter_mode_hides_the_sidebar(app_server, context):
+    page = context.new_page()
+    page.goto(f"{app_server}/?present=1")
+    wait_for_app(page)
+    assert not page.locator("[data-testid='stSidebar']").is_visible()
+    assert page.get_by_text("all event types").first.is_visible()  # the view line stays
+
+
+def test_spanish(app_server, context):
+    page = context.new_page()
+    page.goto(f"{app_server}/?lang=es")
+    page.wait_for_selector("text=Versión de datos", timeout=30_000)
+    assert page.get_by_text("Pistas inhabilitadas").first.is_visible()
