@@ -387,3 +387,17 @@ def events_by_region(db: Database, f: Filters) -> pd.DataFrame:
             WHERE {ROLLUP_WHERE} AND region IS NOT NULL GROUP BY region ORDER BY region""",
         f.params(),
     )
+
+
+def located_events_count(db: Database, f: Filters) -> int:
+    """How many events in view have coordinates (the map says when it shows a sample)."""
+    return _scalar(
+        db, f"SELECT count(*) FROM events e WHERE {EVENTS_WHERE} AND e.lat IS NOT NULL AND e.lon IS NOT NULL",
+        f.params(),
+    )  # fmt: skip
+
+
+def coca_years(db: Database) -> list[int]:
+    """Years with DEVIDA coca hectares by department."""
+    found = _df(db, "SELECT DISTINCT year FROM coca WHERE level = 'department' AND series = 'DEVIDA' ORDER BY year", {})
+    return [int(y) for y in found["year"]]

@@ -58,6 +58,8 @@ class ViewState:
     basemap: str = "carto"
     colour: str = "event_type"
     month: str | None = None  # map playback month
+    shade: str = "events"  # map region metric: events | destroyed | coca | change
+    split: bool = False  # map: before/after the policy, side by side
     page: int = 1
     lang: str | None = None  # None: from the browser's locale
     present: bool = False
@@ -230,6 +232,8 @@ _PARSERS: dict[str, Callable[[str, Context], Parsed]] = {
     "basemap": _choice_parser(("carto", "none"), "basemap"),
     "colour": _choice_parser(("event_type", "route"), "colour"),
     "month": _month_parser("month"),
+    "shade": _choice_parser(("events", "destroyed", "coca", "change"), "shade"),
+    "split": _flag,
     "page": _page,
     "lang": _choice_parser(("en", "es"), "lang"),
     "present": _flag,

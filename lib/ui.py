@@ -92,7 +92,7 @@ def setup(page_key: str) -> Page:
     """Set up a page: config, state from the URL, notices, sidebar. Stops on unusable data."""
     params = st.query_params.to_dict()
     st.set_page_config(
-        page_title=f"Pistas · {t(page_key, 'en')}", page_icon=":material/flight:", layout="wide",
+        page_title=f"Pistas · {t(page_key, 'en')}", page_icon="🛩️", layout="wide",
         initial_sidebar_state="collapsed" if params.get("present") in ("1", "true") else "auto",
     )  # fmt: skip
     db = database()
@@ -222,8 +222,7 @@ def nav_links(page: Page) -> None:
 
 
 def share_box(page: Page) -> None:
-    base = st.context.url or ""
-    link = f"{base}?{urlencode(canonical_query(page))}"
+    link = share_link(page)
     st.caption(t("share", page.lang))
     st.code(link, language=None, wrap_lines=True)
     st.caption(t("share_help", page.lang))
@@ -337,3 +336,82 @@ def multiselect(page: Page, field: str, label: str, options, format_func=str, **
         label, options, format_func=format_func, **_widget(page, field, list(getattr(page.state, field))),
         on_change=_apply, args=(page, field, f"w_{field}", lambda v: tuple(sorted(v))), **extra,
     )  # fmt: skip
+
+
+def share_link(page: Page) -> str:
+    return f"{st.context.url or ''}?{urlencode(canonical_query(page))}"
+
+
+def export_meta(page: Page, rows_provenance: set[str], title: str):
+    """What every exported file carries: the view's link, filters, data version, provenance."""
+    from lib.export import ExportMeta
+
+    note = t("provenance_note_sim" if "simulated" in rows_provenance else "provenance_note_rep", page.lang)
+    filters = {key: value for key, value in page.state.to_query().items()} or {"view": "default"}
+    return ExportMeta(view_link=share_link(page), data_version=page.version, filters=filters,
+                      provenance_note=note, title=title)  # fmt: skip
+
+
+def download(label: str, build: Callable[[], bytes], file_name: str, mime: str, key: str) -> None:
+    """A download whose bytes are made only when clicked (not on every rerun)."""
+    st.download_button(label, data=build, file_name=file_name, mime=mime, key=key,
+                       on_click="ignore", icon=":material/download:")  # fmt: skip
+
+
+def go_later(page: Page, **changes) -> None:
+    """For callbacks: write the changed view into the URL; Streamlit reruns after the callback."""
+    st.query_params.from_dict(canonical_query(page, page.state.with_changes(**changes)))
+
+
+def picked_region(event) -> str | None:
+    """The region a map click picked (GeoJSON feature or centroid marker of layer "regions")."""
+    try:
+        objects = event.selection.objects  # type: ignore[union-attr]
+    except AttributeError:
+        return None
+    for obj in (objects or {}).get("regions", []):
+        name = (obj.get("properties") or {}).get("name") or obj.get("name")
+        if isinstance(name, str) and name in PLACE_OPTIONS:
+            return name
+    return None
+
+
+def months_between(first: str, last: str) -> list[str]:
+    return _months(first, last)
+
+
+def playback(page: Page, months: list[str]) -> None:
+    """Step or play month by month; the URL keeps the month (`month=`)."""
+    lang, current = page.lang, page.state.month
+    playing = st.session_state.get("playing", False)
+    cols = st.columns([1, 1, 1, 1, 4])
+    index = months.index(current) if current in months else -1
+    if cols[0].button(t("prev_month", lang), icon=":material/skip_previous:", key="prev_month",
+                      disabled=index <= 0):  # fmt: skip
+        go(page, month=months[index - 1])
+    if cols[1].button(t("next_month", lang), icon=":material/skip_next:", key="next_month",
+                      disabled=index >= len(months) - 1):  # fmt: skip
+        go(page, month=months[index + 1])
+    label, icon = (t("pause", lang), ":material/pause:") if playing else (t("play", lang), ":material/play_arrow:")
+    if cols[2].button(label, icon=icon, key="play"):
+        st.session_state["playing"] = not playing
+        go(page, month=months[max(index, 0)])
+    if current and cols[3].button(t("all_months", lang), icon=":material/date_range:", key="all_months"):
+        st.session_state["playing"] = False
+        go(page, month=None)
+    if playing:
+        _advance(page, months, index)
+
+
+def _advance(page: Page, months: list[str], index: int) -> None:
+    @st.fragment(run_every=1.2)
+    def tick() -> None:
+        # The fragment's timer drives playback; each tick moves the URL one month on.
+        if index + 1 >= len(months):
+            st.session_state["playing"] = False
+            return
+        if st.session_state.get("ticked_from") == index:
+            go(page, month=months[index + 1])
+        st.session_state["ticked_from"] = index
+
+    tick()

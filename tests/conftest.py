@@ -6,6 +6,7 @@ Builds go to temporary folders; the repository's data/ is never touched by tests
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,10 @@ from lib.db import Database
 from lib.schema import EVENTS_SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("PISTAS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# Headless flags this locked-down network needs (no background networking to Google's hosts).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
 FIXTURES = ROOT / "tests" / "fixtures"
 SHARED_GEO = ROOT.parent / "shared" / "geo"
 
@@ -60,3 +65,18 @@ def demo_data_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_db(demo_data_dir) -> Database:
     return Database(demo_data_dir / "built")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole session (Playwright's sync API allows one)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make browser` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+

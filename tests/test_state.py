@@ -30,6 +30,7 @@ def view_states(draw):
         treated=draw(sorted_tuple(AREAS)), control=draw(sorted_tuple(AREAS)),
         layer=draw(st.sampled_from(["points", "hex"])), basemap=draw(st.sampled_from(["carto", "none"])),
         colour=draw(st.sampled_from(["event_type", "route"])), page=draw(st.integers(1, 500)),
+        shade=draw(st.sampled_from(["events", "destroyed", "coca", "change"])), split=draw(st.booleans()),
         lang=draw(st.sampled_from([None, "en", "es"])), present=draw(st.booleans()),
     )  # fmt: skip
 

@@ -78,4 +78,29 @@ def test_spanish(app_server, context):
     page = context.new_page()
     page.goto(f"{app_server}/?lang=es")
     page.wait_for_selector("text=Versión de datos", timeout=30_000)
-    assert page.get_by_text("Pistas inhabilitadas").first.is_visible()
+    label = page.locator("[data-testid='stMetricLabel']", has_text="Pistas inhabilitadas").first
+    label.wait_for(state="visible", timeout=10_000)
+    assert page.get_by_role("heading", name="Pistas: hacia dónde").first.is_visible()
+
+
+def test_csv_download_holds_exactly_the_rows_of_the_view(app_server, context, demo_db):
+    import io
+
+    import pandas as pd
+
+    from lib import queries as q
+    from lib.state import ViewState
+
+    page = context.new_page()
+    page.goto(f"{app_server}/Data?areas=ucayali&start=2016-01&end=2016-06&types=seizure")
+    wait_for_app(page)
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_role("button", name="CSV", exact=True).click()
+    download = info.value
+    assert download.suggested_filename == "pistas_events_Ucayali_2016-01_2016-06.csv"
+    got = pd.read_csv(io.BytesIO(open(download.path(), "rb").read()), encoding="utf-8-sig", dtype=str)
+    state = ViewState(areas=("Ucayali",), start="2016-01", end="2016-06", types=("seizure",))
+    expected = q.events_for_export(demo_db, q.filters_for(state, q.data_context(demo_db)))
+    assert len(got) == len(expected) > 0
+    assert got["event_id"].tolist() == expected["event_id"].tolist()
+    assert set(got["provenance"]) <= {"simulated", "reported"}

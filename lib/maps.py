@@ -1,0 +1,702 @@
+"""DataFrame -> pydeck Deck, as pure functions (no Streamlit).
+
+Layers
+------
+Each layer function returns a ``pydeck.Layer`` whose data are plain Python records holding
+only the columns the layer draws or its tooltip shows, with coordinates rounded to
+:data:`COORD_DECIMALS`; colours and radii are computed here, in Python. Layer ids are
+stable so a page can read selections: ``regions``, ``events``, ``events-hex``,
+``recurrent-strips``, ``rivers``. Record keys are short because they repeat on every row:
+``p`` [lon, lat], ``r`` radius (m), ``c`` colour, ``k`` kind, ``n`` count, ``pl`` place,
+``d`` date, ``pv`` provenance, ``s`` source, ``td`` times destroyed, ``dr`` days to rebuild;
+region records and features carry ``name`` and ``label``.
+
+Tooltip
+-------
+Streamlit fills ``{field}`` in one deck-wide HTML template from the picked object (or its
+``properties``), HTML-escaped. Every pickable record therefore carries ``k`` (its kind:
+``r`` region, ``e`` event, ``s`` recurrent strip) and the template shows only the block for
+that kind, through a class on the outer element. Field names (labels) come from
+``tooltip_labels`` in :func:`build_deck`, so the caller picks the language. Values are shown
+as given: translate ``provenance`` and friends in the frame before calling, if wanted.
+
+Basemap
+-------
+``basemap="carto"`` uses pydeck's CARTO light style. ``basemap="none"`` points the map at a
+blank MapLibre style served by the app (``static/blank-style.json``, served at
+``/app/static/blank-style.json`` with ``server.enableStaticServing``), because
+``map_style=None`` makes Streamlit fall back to CARTO's tiles.
+
+Payload
+-------
+:func:`build_deck` returns a :class:`CompactDeck`, a ``pydeck.Deck`` whose ``to_json`` (what
+``st.pydeck_chart`` and ``to_html`` send) has no indentation: about a third of pydeck's
+indented output. A national deck with 10,000 events (hexagons) and the light regions is
+well under 1.5 MB (see tests/test_maps.py).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+import pydeck as pdk
+from pydeck.bindings.json_tools import default_serialize
+
+from lib.geo import BASEMAP_ATTRIBUTION, GEO_ATTRIBUTION, round_geometry
+from lib.schema import canonical_region
+
+RGB = tuple[int, int, int]
+Bbox = tuple[float, float, float, float]  # (lon_min, lat_min, lon_max, lat_max)
+
+COORD_DECIMALS = 4
+BLANK_STYLE_URL = "/app/static/blank-style.json"
+NATIONAL_VIEW = {"latitude": -9.2, "longitude": -75.0, "zoom": 4.6}
+PERU_EXTENT = (-81.35, -18.4, -68.65, 0.0)  # lon_min, lat_min, lon_max, lat_max of the land
+DEFAULT_VIEWPORT_PX = (800, 500)  # st.pydeck_chart's default height
+
+# Sequential palette for choropleths and hexagons (ColorBrewer YlOrRd, 6 classes).
+SEQUENTIAL: tuple[RGB, ...] = (
+    (255, 255, 178), (254, 217, 118), (254, 178, 76),
+    (253, 141, 60), (240, 59, 32), (189, 0, 38),
+)  # fmt: skip
+NO_DATA_RGB: RGB = (215, 215, 215)
+REGION_FILL_ALPHA = 190
+REGION_LINE_RGB: RGB = (90, 90, 90)
+RIVER_RGB: RGB = (64, 135, 200)
+RECURRENT_RGB: RGB = (200, 0, 120)
+
+# Categorical colours (Okabe-Ito, readable with colour-blindness).
+EVENT_TYPE_COLOURS: dict[str, RGB] = {
+    "airstrip_destroyed": (213, 94, 0),
+    "airstrip_detected": (230, 159, 0),
+    "airstrip_rebuilt": (204, 121, 167),
+    "flight_detected": (86, 180, 233),
+    "aircraft_interdicted": (0, 114, 178),
+    "seizure": (0, 158, 115),
+}
+ROUTE_COLOURS: dict[str, RGB] = {
+    "air": (86, 180, 233),
+    "land": (213, 94, 0),
+    "river": (0, 114, 178),
+    "sea": (0, 158, 115),
+}
+UNKNOWN_RGB: RGB = (150, 150, 150)
+
+DEFAULT_TOOLTIP_LABELS: dict[str, str] = {
+    "place": "Place",
+    "date": "Date",
+    "count": "Count",
+    "provenance": "Provenance",
+    "source": "Source",
+    "times_destroyed": "Times destroyed",
+    "days_to_rebuild": "Days to rebuild",
+}
+
+EVENT_RADIUS_M = 2500.0  # radius of a single event; grows with sqrt(count)
+CENTROID_MAX_RADIUS_M = 60000.0
+SOURCE_MAX_CHARS = 80
+
+
+# ---------------------------------------------------------------------------------------
+# colour scales
+
+
+@dataclass(frozen=True)
+class ColourBin:
+    """One legend entry: values in [lo, hi] get ``rgb`` (``hi`` inclusive for the last)."""
+
+    lo: float
+    hi: float
+    rgb: RGB
+
+    @property
+    def hex(self) -> str:
+        return "#{:02x}{:02x}{:02x}".format(*self.rgb)
+
+
+def region_colour_scale(
+    values: Iterable[float] | pd.Series,
+    *,
+    n_classes: int = 5,
+    method: Literal["equal", "quantile"] = "equal",
+    palette: Sequence[RGB] = SEQUENTIAL,
+) -> list[ColourBin]:
+    """Legend entries (value range -> colour) for a sequential choropleth.
+
+    ``equal``: equal-width classes from 0 (or the minimum, if negative) to the maximum.
+    ``quantile``: class edges at quantiles, for skewed counts. NaNs are ignored; no finite
+    value gives an empty list (everything is drawn as "no data").
+    """
+    vals = pd.Series(list(values), dtype="float64").dropna()
+    vals = vals[vals.map(math.isfinite)]
+    if vals.empty:
+        return []
+    lo, hi = float(vals.min()), float(vals.max())
+    if method == "equal" and lo >= 0:
+        lo = 0.0
+    if hi <= lo:
+        return [ColourBin(lo, hi, tuple(palette[-1]))]  # type: ignore[arg-type]
+    n = max(1, min(n_classes, len(palette)))
+    if method == "quantile":
+        edges = sorted(set(float(q) for q in vals.quantile([i / n for i in range(n + 1)])))
+        if len(edges) < 2:
+            edges = [lo, hi]
+    else:
+        edges = [lo + (hi - lo) * i / n for i in range(n + 1)]
+    k = len(edges) - 1
+    # Spread the classes over the whole palette, so 3 classes still run pale -> dark.
+    picks = [round(i * (len(palette) - 1) / max(k - 1, 1)) for i in range(k)]
+    return [ColourBin(edges[i], edges[i + 1], tuple(palette[picks[i]])) for i in range(k)]  # type: ignore[misc]
+
+
+def colour_for_value(value: float | None, scale: Sequence[ColourBin]) -> RGB:
+    """The colour of ``value`` on ``scale``; NO_DATA_RGB for None/NaN or an empty scale."""
+    if value is None or not scale or not math.isfinite(float(value)):
+        return NO_DATA_RGB
+    for entry in scale:
+        if value <= entry.hi:
+            return entry.rgb
+    return scale[-1].rgb
+
+
+def category_legend(colour_by: Literal["event_type", "route"]) -> dict[str, str]:
+    """Category -> hex colour used by :func:`event_points_layer` (for a page legend)."""
+    colours = EVENT_TYPE_COLOURS if colour_by == "event_type" else ROUTE_COLOURS
+    return {k: "#{:02x}{:02x}{:02x}".format(*v) for k, v in colours.items()}
+
+
+# ---------------------------------------------------------------------------------------
+# small helpers
+
+
+def _rgba(rgb: Sequence[int], alpha: int | None = None) -> list[int]:
+    return [int(c) for c in rgb] + ([alpha] if alpha is not None else [])
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    if value is pd.NaT:
+        return ""
+    return str(value)
+
+
+def _date_text(series: pd.Series) -> list[str]:
+    dates = pd.to_datetime(series, errors="coerce")
+    return [d.strftime("%Y-%m-%d") if not pd.isna(d) else "" for d in dates]
+
+
+def _number_text(value: Any) -> str:
+    if value is None or value is pd.NA:
+        return ""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(v):
+        return ""
+    return f"{v:.0f}" if v == int(v) else f"{v:.1f}"
+
+
+def _coord(series: pd.Series) -> list[float]:
+    return [round(float(v), COORD_DECIMALS) for v in pd.to_numeric(series, errors="coerce")]
+
+
+def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} needs columns {missing}; has {list(df.columns)}")
+
+
+def _located(events: pd.DataFrame) -> pd.DataFrame:
+    """Rows with usable coordinates (lat/lon are nullable in the events table)."""
+    _require(events, ("lat", "lon"), "events frame")
+    lat = pd.to_numeric(events["lat"], errors="coerce")
+    lon = pd.to_numeric(events["lon"], errors="coerce")
+    return events[lat.notna() & lon.notna()]
+
+
+def _metric_by_region(metric_df: pd.DataFrame) -> dict[str, tuple[float | None, str]]:
+    _require(metric_df, ("region", "value"), "regions metric frame")
+    labels = metric_df["label"] if "label" in metric_df.columns else [None] * len(metric_df)
+    out: dict[str, tuple[float | None, str]] = {}
+    for region, value, label in zip(metric_df["region"], metric_df["value"], labels, strict=True):
+        name = canonical_region(str(region)) if region is not None else None
+        if name is None:
+            continue
+        v = None if value is None or pd.isna(value) else float(value)
+        out[name] = (v, _text(label) if label is not None else _number_text(v))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# layers
+
+
+def region_layer(
+    geojson: dict,
+    metric_df: pd.DataFrame,
+    *,
+    scale: Sequence[ColourBin] | None = None,
+    no_data_label: str = "—",
+    layer_id: str = "regions",
+) -> pdk.Layer:
+    """Choropleth of ``metric_df`` (region, value, label) over the region boundaries.
+
+    Fill colours are computed here from ``scale`` (default :func:`region_colour_scale` of
+    the values) into each feature's ``properties.fill``. The input geojson is not modified.
+    """
+    metric = _metric_by_region(metric_df)
+    if scale is None:
+        scale = region_colour_scale(v for v, _ in metric.values() if v is not None)
+    features = []
+    for feature in geojson.get("features", []):
+        props = feature.get("properties") or {}
+        name = canonical_region(str(props.get("name", ""))) or str(props.get("name", ""))
+        value, label = metric.get(name, (None, no_data_label))
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "k": "r",
+                    "name": name,
+                    "label": label or no_data_label,
+                    "fill": _rgba(colour_for_value(value, scale), REGION_FILL_ALPHA),
+                },
+                "geometry": round_geometry(feature["geometry"], COORD_DECIMALS),
+            }
+        )
+    return pdk.Layer(
+        "GeoJsonLayer",
+        data={"type": "FeatureCollection", "features": features},
+        id=layer_id,
+        pickable=True,
+        stroked=True,
+        filled=True,
+        get_fill_color="properties.fill",
+        get_line_color=_rgba(REGION_LINE_RGB, 200),
+        line_width_min_pixels=0.8,
+        auto_highlight=True,
+        highlight_color=[255, 255, 255, 90],
+    )
+
+
+def region_centroid_layer(
+    regions_df: pd.DataFrame,
+    metric_df: pd.DataFrame,
+    *,
+    scale: Sequence[ColourBin] | None = None,
+    max_radius_m: float = CENTROID_MAX_RADIUS_M,
+    no_data_label: str = "—",
+    layer_id: str = "regions",
+) -> pdk.Layer:
+    """No-boundaries fallback: a circle per region at its centroid, area ∝ value.
+
+    ``regions_df`` is the regions table (name, centroid_lat, centroid_lon); every region in
+    it gets a row, with the no-data colour when ``metric_df`` has no value for it.
+    """
+    _require(regions_df, ("name", "centroid_lat", "centroid_lon"), "regions table")
+    metric = _metric_by_region(metric_df)
+    if scale is None:
+        scale = region_colour_scale(v for v, _ in metric.values() if v is not None)
+    finite = [v for v, _ in metric.values() if v is not None and v > 0]
+    vmax = max(finite) if finite else 0.0
+    records = []
+    for name_raw, lat, lon in zip(
+        regions_df["name"],
+        _coord(regions_df["centroid_lat"]),
+        _coord(regions_df["centroid_lon"]),
+        strict=True,
+    ):
+        name = canonical_region(str(name_raw)) or str(name_raw)
+        value, label = metric.get(name, (None, no_data_label))
+        share = math.sqrt(value / vmax) if value is not None and value > 0 and vmax > 0 else 0.0
+        records.append(
+            {
+                "p": [lon, lat],
+                "r": round(max_radius_m * share),
+                "c": _rgba(colour_for_value(value, scale), 220),
+                "k": "r",
+                "name": name,
+                "label": label or no_data_label,
+            }
+        )
+    return pdk.Layer(
+        "ScatterplotLayer",
+        data=records,
+        id=layer_id,
+        pickable=True,
+        stroked=True,
+        filled=True,
+        get_position="p",
+        get_radius="r",
+        get_fill_color="c",
+        get_line_color=_rgba(REGION_LINE_RGB, 220),
+        line_width_min_pixels=1,
+        radius_min_pixels=4,
+        radius_max_pixels=60,
+    )
+
+
+def _event_tooltip_fields(events: pd.DataFrame) -> dict[str, list[str]]:
+    n = len(events)
+    source = events["source_title"] if "source_title" in events.columns else [None] * n
+    return {
+        "place": [_text(v) for v in (events["place"] if "place" in events.columns else [None] * n)],
+        "date": _date_text(events["date"]) if "date" in events.columns else [""] * n,
+        "provenance": [
+            _text(v) for v in (events["provenance"] if "provenance" in events.columns else [None] * n)
+        ],
+        "source": [_text(v)[:SOURCE_MAX_CHARS] for v in source],
+    }
+
+
+def _counts(events: pd.DataFrame) -> list[int]:
+    if "count" not in events.columns:
+        return [1] * len(events)
+    return [max(1, int(v)) for v in pd.to_numeric(events["count"], errors="coerce").fillna(1)]
+
+
+def event_points_layer(
+    events: pd.DataFrame,
+    colour_by: Literal["event_type", "route"] = "event_type",
+    *,
+    radius_m: float = EVENT_RADIUS_M,
+    layer_id: str = "events",
+) -> pdk.Layer:
+    """One circle per located event: radius ∝ sqrt(count), colour by event type or route.
+
+    Rows without lat/lon are skipped. Each record carries the tooltip fields (place, date,
+    count, provenance, source), so keep this for bounded row counts; :func:`event_hex_layer`
+    is the national-zoom view of many events.
+    """
+    if colour_by not in ("event_type", "route"):
+        raise ValueError(f"colour_by must be 'event_type' or 'route', not {colour_by!r}")
+    located = _located(events)
+    colours = EVENT_TYPE_COLOURS if colour_by == "event_type" else ROUTE_COLOURS
+    cats = located[colour_by] if colour_by in located.columns else [None] * len(located)
+    counts = _counts(located)
+    tips = _event_tooltip_fields(located)
+    records = [
+        {
+            "p": [lon, lat],
+            "r": round(radius_m * math.sqrt(n)),
+            "c": _rgba(colours.get(_text(cat), UNKNOWN_RGB)),
+            "k": "e",
+            "n": n,
+            "pl": place,
+            "d": date,
+            "pv": prov,
+            "s": src,
+        }
+        for lon, lat, cat, n, place, date, prov, src in zip(
+            _coord(located["lon"]),
+            _coord(located["lat"]),
+            cats,
+            counts,
+            tips["place"],
+            tips["date"],
+            tips["provenance"],
+            tips["source"],
+            strict=True,
+        )
+    ]
+    return pdk.Layer(
+        "ScatterplotLayer",
+        data=records,
+        id=layer_id,
+        pickable=True,
+        stroked=False,
+        filled=True,
+        get_position="p",
+        get_radius="r",
+        get_fill_color="c",
+        opacity=0.85,
+        radius_min_pixels=2,
+        radius_max_pixels=30,
+        auto_highlight=True,
+    )
+
+
+def event_hex_layer(
+    events: pd.DataFrame,
+    *,
+    radius_m: float = 20000.0,
+    layer_id: str = "events-hex",
+) -> pdk.Layer:
+    """Hexagon bins of located events, coloured by the sum of ``count`` (deck.gl aggregates).
+
+    Records hold only position and count. Not pickable: a hexagon has no place or source.
+    """
+    located = _located(events)
+    records = [
+        {"p": [lon, lat], "n": n}
+        for lon, lat, n in zip(_coord(located["lon"]), _coord(located["lat"]), _counts(located), strict=True)
+    ]
+    return pdk.Layer(
+        "HexagonLayer",
+        data=records,
+        id=layer_id,
+        get_position="p",
+        get_color_weight="n",
+        get_elevation_weight="n",
+        color_aggregation='"SUM"',
+        elevation_aggregation='"SUM"',
+        color_range=[_rgba(c) for c in SEQUENTIAL],
+        radius=radius_m,
+        coverage=0.9,
+        extruded=False,
+        opacity=0.75,
+        pickable=False,
+    )
+
+
+def recurrent_strips_layer(
+    events: pd.DataFrame,
+    *,
+    min_times: int = 2,
+    radius_m: float = 4000.0,
+    layer_id: str = "recurrent-strips",
+) -> pdk.Layer:
+    """Rings around airstrips destroyed more than once (``times_destroyed`` >= min_times).
+
+    One ring per ``airstrip_id`` (rows without one are kept as they are), at its latest
+    row; ring size grows with times destroyed. ``days_to_rebuild`` is the mean over the
+    strip's rows that have one.
+    """
+    _require(events, ("times_destroyed",), "events frame")
+    located = _located(events)
+    times = pd.to_numeric(located["times_destroyed"], errors="coerce")
+    rec = located[times >= min_times].copy()
+    rec["times_destroyed"] = pd.to_numeric(rec["times_destroyed"], errors="coerce")
+    if "days_to_rebuild" not in rec.columns:
+        rec["days_to_rebuild"] = float("nan")
+    rec["days_to_rebuild"] = pd.to_numeric(rec["days_to_rebuild"], errors="coerce")
+    if "airstrip_id" in rec.columns and len(rec):
+        if "date" in rec.columns:
+            rec = rec.assign(_d=pd.to_datetime(rec["date"], errors="coerce")).sort_values(
+                "_d", kind="stable", na_position="first"
+            )
+        has_id = rec["airstrip_id"].notna()
+        with_id = rec[has_id]
+        grouped = with_id.groupby("airstrip_id", sort=False)
+        last = grouped.tail(1).set_index("airstrip_id")
+        last["times_destroyed"] = grouped["times_destroyed"].max()
+        last["days_to_rebuild"] = grouped["days_to_rebuild"].mean()
+        rec = pd.concat([last.reset_index(), rec[~has_id]], ignore_index=True)
+    tips = _event_tooltip_fields(rec)
+    records = [
+        {
+            "p": [lon, lat],
+            "r": round(radius_m * math.sqrt(t)),
+            "k": "s",
+            "n": n,
+            "pl": place,
+            "d": date,
+            "pv": prov,
+            "s": src,
+            "td": int(t),
+            "dr": _number_text(d) or "—",
+        }
+        for lon, lat, t, d, n, place, date, prov, src in zip(
+            _coord(rec["lon"]),
+            _coord(rec["lat"]),
+            rec["times_destroyed"],
+            rec["days_to_rebuild"],
+            _counts(rec),
+            tips["place"],
+            tips["date"],
+            tips["provenance"],
+            tips["source"],
+            strict=True,
+        )
+    ]
+    return pdk.Layer(
+        "ScatterplotLayer",
+        data=records,
+        id=layer_id,
+        pickable=True,
+        stroked=True,
+        filled=True,
+        get_position="p",
+        get_radius="r",
+        get_fill_color=_rgba(RECURRENT_RGB, 40),
+        get_line_color=_rgba(RECURRENT_RGB, 255),
+        line_width_min_pixels=2,
+        radius_min_pixels=6,
+        radius_max_pixels=40,
+        auto_highlight=True,
+    )
+
+
+def rivers_layer(rivers_geojson: dict, *, layer_id: str = "rivers") -> pdk.Layer:
+    """Blue lines for the main rivers (from ``lib.geo.load_rivers``); not pickable."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": (f.get("properties") or {}).get("name")},
+            "geometry": round_geometry(f["geometry"], COORD_DECIMALS),
+        }
+        for f in rivers_geojson.get("features", [])
+        if f.get("geometry")
+    ]
+    return pdk.Layer(
+        "GeoJsonLayer",
+        data={"type": "FeatureCollection", "features": features},
+        id=layer_id,
+        pickable=False,
+        stroked=True,
+        filled=False,
+        get_line_color=_rgba(RIVER_RGB, 220),
+        line_width_min_pixels=1.5,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# deck
+
+
+class CompactDeck(pdk.Deck):
+    """A pydeck.Deck whose JSON has no indentation (pydeck indents by 2: ~3x the bytes).
+
+    Non-ASCII stays as UTF-8 text rather than ``\\uXXXX`` escapes (place names are Spanish).
+    """
+
+    def to_json(self) -> str:
+        return json.dumps(
+            self, sort_keys=True, default=default_serialize, separators=(",", ":"), ensure_ascii=False
+        )
+
+
+_TIP_CSS = "<style>.pt-b{display:none}.pt-r .pt-r,.pt-e .pt-e,.pt-s .pt-e,.pt-s .pt-s{display:block}</style>"
+
+
+def deck_tooltip(tooltip_labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The deck-wide tooltip ({html, style}) with field names from ``tooltip_labels``.
+
+    Keys: place, date, count, provenance, source, times_destroyed, days_to_rebuild; missing
+    keys fall back to English, unknown keys raise ValueError.
+    """
+    labels = dict(DEFAULT_TOOLTIP_LABELS)
+    if tooltip_labels:
+        unknown = set(tooltip_labels) - set(DEFAULT_TOOLTIP_LABELS)
+        if unknown:
+            raise ValueError(f"unknown tooltip labels {sorted(unknown)}; known: {list(labels)}")
+        labels.update(tooltip_labels)
+    lab = {k: html.escape(v) for k, v in labels.items()}
+    html_template = (
+        f'<div class="pt-{{k}}">{_TIP_CSS}'
+        '<div class="pt-b pt-r"><b>{name}</b><br/>{label}</div>'
+        '<div class="pt-b pt-e">'
+        f"{lab['place']}: <b>{{pl}}</b>"
+        f"<br/>{lab['date']}: {{d}}"
+        f"<br/>{lab['count']}: {{n}}"
+        f"<br/>{lab['provenance']}: {{pv}}"
+        f"<br/>{lab['source']}: {{s}}</div>"
+        '<div class="pt-b pt-s">'
+        f"{lab['times_destroyed']}: {{td}}"
+        f"<br/>{lab['days_to_rebuild']}: {{dr}}</div>"
+        "</div>"
+    )
+    style = {
+        "backgroundColor": "rgba(255,255,255,0.95)",
+        "color": "#222",
+        "fontSize": "12px",
+        "lineHeight": "1.35",
+        "padding": "6px 8px",
+        "border": "1px solid #bbb",
+        "maxWidth": "320px",
+    }
+    return {"html": html_template, "style": style}
+
+
+def _fit_zoom(bbox: Bbox, viewport_px: tuple[int, int], margin: float) -> float:
+    """The Web Mercator zoom at which ``bbox`` fills the viewport (deck.gl: 512 px world)."""
+    lon_min, lat_min, lon_max, lat_max = bbox
+    width, height = viewport_px
+
+    def merc_y(lat: float) -> float:
+        lat = max(min(lat, 85.0), -85.0)
+        return math.degrees(math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)))
+
+    lon_span = max(lon_max - lon_min, 0.005) * margin
+    y_span = max(abs(merc_y(lat_max) - merc_y(lat_min)), 0.005) * margin
+    return min(math.log2(360 * width / (512 * lon_span)), math.log2(360 * height / (512 * y_span)))
+
+
+def view_state_for(
+    view: Literal["national"] | Bbox, *, viewport_px: tuple[int, int] = DEFAULT_VIEWPORT_PX
+) -> pdk.ViewState:
+    """National view over Peru, or the view that fits a bbox in a viewport of that size.
+
+    National: centred on (-9.2, -75.0) at zoom 4.6, or less if the map is too short to show
+    Peru whole (at 500 px high that is about 4.2).
+    """
+    if view == "national":
+        zoom = min(NATIONAL_VIEW["zoom"], _fit_zoom(PERU_EXTENT, viewport_px, 1.04))
+        return pdk.ViewState(
+            latitude=NATIONAL_VIEW["latitude"],
+            longitude=NATIONAL_VIEW["longitude"],
+            zoom=round(zoom, 2),
+            pitch=0,
+            bearing=0,
+        )
+    lon_min, lat_min, lon_max, lat_max = (float(v) for v in view)  # type: ignore[union-attr]
+    if not (lon_min <= lon_max and lat_min <= lat_max):
+        raise ValueError(f"bbox must be (lon_min, lat_min, lon_max, lat_max), got {view!r}")
+    zoom = _fit_zoom((lon_min, lat_min, lon_max, lat_max), viewport_px, 1.15)
+    return pdk.ViewState(
+        latitude=round((lat_min + lat_max) / 2, 4),
+        longitude=round((lon_min + lon_max) / 2, 4),
+        zoom=round(max(1.0, min(zoom, 14.0)), 2),
+        pitch=0,
+        bearing=0,
+    )
+
+
+def build_deck(
+    layers: Sequence[pdk.Layer],
+    *,
+    basemap: Literal["carto", "none"] = "carto",
+    view: Literal["national"] | Bbox = "national",
+    tooltip_labels: Mapping[str, str] | None = None,
+    blank_style_url: str = BLANK_STYLE_URL,
+    height: int | None = None,
+    width: int | None = None,
+) -> CompactDeck:
+    """The deck: layers over a CARTO light basemap or the app's blank style.
+
+    ``blank_style_url`` must be reachable from the browser (``/app/static/...`` with static
+    serving on; prefix it with ``server.baseUrlPath`` if one is set). ``height``/``width``
+    are the map's size in pixels (as given to ``st.pydeck_chart``), used only to fit the
+    initial view; by default 800 x 500.
+    """
+    if basemap == "carto":
+        provider: str | None = "carto"
+        style: str = "light"
+    elif basemap == "none":
+        provider, style = None, blank_style_url
+    else:
+        raise ValueError(f"basemap must be 'carto' or 'none', not {basemap!r}")
+    viewport = (width or DEFAULT_VIEWPORT_PX[0], height or DEFAULT_VIEWPORT_PX[1])
+    return CompactDeck(
+        layers=list(layers),
+        initial_view_state=view_state_for(view, viewport_px=viewport),
+        map_provider=provider,
+        map_style=style,
+        tooltip=deck_tooltip(tooltip_labels),
+    )
+
+
+def map_attribution(*, basemap: Literal["carto", "none"], boundaries: bool = True) -> str:
+    """Attribution line for under the map: boundaries/rivers, plus CARTO/OSM when tiles show."""
+    parts = [GEO_ATTRIBUTION] if boundaries else []
+    if basemap == "carto":
+        parts.append(BASEMAP_ATTRIBUTION)
+    return " ".join(parts)

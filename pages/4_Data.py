@@ -1,0 +1,64 @@
+"""Data: the rows behind the view, the sources they cite, and downloads of exactly those rows."""
+
+import math
+
+import streamlit as st
+
+from lib import export, queries, ui
+from lib.i18n import t
+
+page = ui.setup("page_data")
+lang, state = page.lang, page.state
+ui.title(page, "page_data")
+
+with ui.guard(page):
+    total = page.query("events_count", page.filters)
+    pages = max(1, math.ceil(total / queries.PAGE_SIZE))
+    st.subheader(t("rows_in_view", lang, n=f"{total:,}"))
+    left, right = st.columns([1, 5])
+    with left:
+        number = st.number_input(t("table_page", lang), min_value=1, max_value=pages,
+                                 value=min(state.page, pages), step=1, key=f"table_page_{pages}")  # fmt: skip
+        st.caption(t("of_pages", lang, n=f"{pages:,}"))
+    if number != state.page:
+        ui.go(page, page=int(number))
+    rows = page.query("events_page", page.filters, min(state.page, pages))
+    dates = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c in ("date", "date_end")}
+    st.dataframe(rows, hide_index=True, height=420, column_config=dates)
+
+with ui.guard(page):
+    st.subheader(t("sources_cited", lang))
+    sources = page.query("sources_for_view", page.filters)
+    if sources.empty:
+        st.caption(t("no_sources", lang))
+    else:
+        st.dataframe(sources, hide_index=True, column_config={"url": st.column_config.LinkColumn()})
+
+with ui.guard(page):
+    st.subheader(t("downloads", lang))
+    if total > queries.EXPORT_ROW_LIMIT:
+        st.warning(t("export_capped", lang, n=f"{queries.EXPORT_ROW_LIMIT:,}"))
+    filters, db = page.filters, page.db
+    meta = ui.export_meta(page, set(state.provenances()), title="Pistas events")
+
+    def rows_for_export():
+        return queries.events_for_export(db, filters)
+
+    def name(ext: str) -> str:
+        return export.export_filename("events", list(state.areas), state.start,
+                                      state.end or page.context.last_month, ext)  # fmt: skip
+
+    cols = st.columns(3)
+    with cols[0]:
+        ui.download(t("download_csv", lang), lambda: export.csv_bytes(rows_for_export(), meta), name("csv"),
+                    "text/csv", "download_csv")  # fmt: skip
+    with cols[1]:
+        ui.download(t("download_xlsx", lang),
+                    lambda: export.xlsx_bytes(rows_for_export(), meta, queries.sources_for_view(db, filters)),
+                    name("xlsx"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    "download_xlsx")  # fmt: skip
+    with cols[2]:
+        ui.download(t("download_parquet", lang), lambda: export.parquet_bytes(rows_for_export(), meta),
+                    name("parquet"), "application/vnd.apache.parquet", "download_parquet")  # fmt: skip
+
+ui.footer(page)
