@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib import charts, ui
+from lib import ui, views
 from lib.i18n import t, type_label
 from lib.schema import EVENT_TYPES
 
@@ -13,9 +13,7 @@ st.caption(t("app_tagline", lang))
 
 
 def fmt(value, digits: int = 0) -> str:
-    if value is None:
-        return t("kpi_not_in_view", lang)
-    return f"{value:,.{digits}f}"
+    return t("kpi_not_in_view", lang) if value is None else f"{value:,.{digits}f}"
 
 
 with ui.guard(page):
@@ -33,7 +31,6 @@ with ui.guard(page):
             delta_color="off", delta_arrow="off",
         )  # fmt: skip
     if "reported" in state.provenances():
-        rep = page.query("kpis", page.filters, "reported")
         facts = page.query("reported_facts", page.filters)
         st.subheader(t("kpis_reported", lang))
         cols = st.columns(5)
@@ -47,17 +44,13 @@ with ui.guard(page):
         ui.select(page, "metric", t("metric", lang), EVENT_TYPES, lambda v: type_label(v, lang))
     with right:
         ui.select(page, "by", t("group_by", lang), ("area", "region"), lambda v: t(f"by_{v}", lang), segmented=True)
-    series = page.query("events_by_month", page.filters, by=state.by, event_type=state.metric)
-    facts = page.query("reported_facts", page.filters)
-    policies = page.query("policies_in_range", page.filters.first_month, page.filters.last_day)
-    fig = charts.monthly_series(
-        series, facts, policies, event_type=state.metric, by=state.by, lang=lang,
-        simulated=page.simulated_in_view and (series["provenance"] == "simulated").any(),
-    )  # fmt: skip
-    if series.empty and facts.empty:
-        st.info(t("no_rows", lang))
+    fig = views.overview_series(page.query, page.view)
     st.caption(t("cross_filter_help", lang))
-    event = ui.plotly(page, fig, key=f"overview_series_{hash(state)}", filename=f"pistas_{state.metric}", select=True)
+    event = ui.chart(page, fig, key=f"overview_series_{hash(state)}", name="overview_series", select=True)
     ui.cross_filter(page, event)
+
+with ui.guard(page):
+    st.subheader(t("exports", lang))
+    ui.page_exports(page, title=t("app_title", lang), kpis=views.overview_kpis(page.query, page.view))
 
 ui.footer(page)

@@ -105,8 +105,9 @@ def monthly_series(
 ) -> go.Figure:  # fmt: skip
     """Monthly counts of one event type by area/region, policy markers and sourced figures."""
     fig = go.Figure()
+    # Reported rows are drawn only as sourced markers: sparse reports joined by lines would
+    # read as a series that nobody measured.
     sim = series[series["provenance"] == "simulated"]
-    rep = series[series["provenance"] == "reported"]
     for i, (group, part) in enumerate(sim.groupby("group", sort=True)):
         fig.add_trace(
             go.Scatter(
@@ -114,15 +115,6 @@ def monthly_series(
                 line={"color": PALETTE[i % len(PALETTE)], "width": 2}, customdata=[group] * len(part),
                 hovertemplate=f"{html.escape(str(group))}<br>%{{x|%Y-%m}}: %{{y}}<extra></extra>",
                 legendgroup=str(group),
-            )
-        )  # fmt: skip
-    for i, (group, part) in enumerate(rep.groupby("group", sort=True)):
-        fig.add_trace(
-            go.Scatter(
-                x=part["month"], y=part["n"], mode="markers+lines", name=f"{group} ({t('prov_reported', lang)})",
-                line={"dash": "dash", "color": PALETTE[(i + 5) % len(PALETTE)]},
-                marker={"symbol": "diamond-open"}, customdata=[group] * len(part),
-                hovertemplate=f"{html.escape(str(group))}<br>%{{x|%Y-%m}}: %{{y}}<extra></extra>",
             )
         )  # fmt: skip
     add_reported_markers(fig, facts, event_type, lang)
@@ -136,8 +128,14 @@ def monthly_series(
 
 
 def route_shares(shares: pd.DataFrame, *, lang: str, simulated: bool) -> go.Figure:
-    """100% stacked route shares over time, one panel per area on shared axes."""
-    df = shares.assign(route_label=shares["route"].map(lambda r: route_label(r, lang)))
+    """100% stacked route shares by quarter, one panel per area on shared axes.
+
+    Quarters, not months: a few dozen seizures a month make monthly shares mostly noise.
+    """
+    quarter = pd.to_datetime(shares["month"]).dt.to_period("Q").dt.start_time
+    df = shares.assign(month=quarter).groupby(["month", "area", "route"], as_index=False)["n"].sum()
+    df["share"] = df["n"] / df.groupby(["month", "area"])["n"].transform("sum")
+    df = df.assign(route_label=df["route"].map(lambda r: route_label(r, lang)))
     fig = px.area(
         df, x="month", y="share", color="route_label", facet_col="area", facet_col_wrap=2,
         color_discrete_map={route_label(r, lang): c for r, c in ROUTE_COLOURS.items()},
@@ -201,6 +199,6 @@ def route_estimates(estimates: pd.DataFrame, *, lang: str) -> go.Figure:
                 hovertext=hover, hoverinfo="text", customdata=part["area"].to_numpy(),
             )
         )  # fmt: skip
-    fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title=t("axis_share", lang))
+    fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title=t("axis_share_reported", lang))
     fig.update_layout(title=t("chart_route_estimates", lang), **LAYOUT)
     return fig

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from lib import queries
+from lib import export, queries, views
 from lib.db import Database, DataUnavailable, database
 from lib.i18n import language_from_locale, problem_text, route_label, t, type_label
 from lib.paths import REPO_ROOT
@@ -65,6 +65,10 @@ class Page:
     @property
     def simulated_in_view(self) -> bool:
         return "simulated" in self.state.provenances()
+
+    @property
+    def view(self) -> views.View:
+        return views.View(self.state, self.context, self.lang)
 
     def query(self, name: str, *args, **kwargs):
         """A named query from lib.queries, cached by data version and arguments."""
@@ -120,6 +124,7 @@ def setup(page_key: str) -> Page:
         st.info(t("version_changed", lang, old=linked[:12], new=version))
     if not state.present:
         _sidebar(page)
+    st.session_state["_figures"] = {}  # this run's charts, for the page's report
     return page
 
 
@@ -278,13 +283,47 @@ def _manifest(built: str, version: str) -> dict:
         return {}
 
 
-def plotly(page: Page, fig, *, key: str, filename: str, select: bool = False):
-    """Draw a figure with the toolbar's PNG download named after the view; optional selection."""
-    config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2}}
-    if select:
-        return st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", config=config)
-    st.plotly_chart(fig, key=key, config=config)
-    return None
+def chart(page: Page, fig, *, key: str, name: str, select: bool = False):
+    """Draw a figure with PNG/SVG downloads named after the view; optional click selection.
+
+    The figure is also registered for the page's report. Images are rendered only when a
+    download is clicked (kaleido, one long-lived Chromium).
+    """
+    st.session_state.setdefault("_figures", {})[name] = fig
+    stem = export.export_filename(name, list(page.state.areas), page.state.start,
+                                  page.state.end or page.context.last_month, "png")[: -len(".png")]  # fmt: skip
+    config = export.plotly_download_config(stem)
+    event = (st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", config=config)
+             if select else st.plotly_chart(fig, key=key, config=config))  # fmt: skip
+    with st.popover(t("download_image", page.lang), icon=":material/image:"):
+        ok, why = export.image_export_available()
+        if not ok:
+            st.caption(t("images_unavailable", page.lang, reason=why))
+        else:
+            view, version = page.view, page.version
+            download("PNG", lambda: views.image(fig, view, version, "png"), f"{stem}.png", "image/png", f"{key}_png")
+            download("SVG", lambda: views.image(fig, view, version, "svg"), f"{stem}.svg", "image/svg+xml",
+                     f"{key}_svg")  # fmt: skip
+    return event
+
+
+def page_exports(page: Page, *, title: str, kpis: list[tuple[str, str]] | None = None,
+                 tables: list[tuple[str, object]] | None = None) -> None:  # fmt: skip
+    """The report of this page (HTML) and the bundle of the whole view (zip), made on click."""
+    figures = list(st.session_state.get("_figures", {}).items())
+    db, view, version, link = page.db, page.view, page.version, share_link(page)
+    stem = export.export_filename("view", list(page.state.areas), page.state.start,
+                                  page.state.end or page.context.last_month, "zip")[: -len(".zip")]  # fmt: skip
+    query = views.direct_query(db)
+    cols = st.columns(2)
+    with cols[0]:
+        download(t("download_report", page.lang),
+                 lambda: views.report(query, view, version=version, link=link, title=title, figures=figures,
+                                      kpis=kpis or [], tables=tables or []),
+                 f"{stem}_report.html", "text/html", "download_report")  # fmt: skip
+    with cols[1]:
+        download(t("download_bundle", page.lang), lambda: views.bundle(db, view, version=version, link=link),
+                 f"{stem}.zip", "application/zip", "download_bundle")  # fmt: skip
 
 
 def selected_place(event) -> str | None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib import charts, ui
+from lib import ui, views
 from lib.i18n import t
 
 page = ui.setup("page_routes")
@@ -10,27 +10,22 @@ lang = page.lang
 ui.title(page, "page_routes")
 
 with ui.guard(page):
-    shares = page.query("route_counts_by_area_month", page.filters)
-    if shares.empty:
+    figures = dict(views.routes_figures(page.query, page.view))
+    if "route_shares" not in figures:
         st.info(t("no_rows", lang))
     else:
-        simulated = page.simulated_in_view
         st.caption(t("cross_filter_help", lang))
-        fig = charts.route_shares(shares, lang=lang, simulated=simulated)
-        event = ui.plotly(page, fig, key=f"routes_shares_{hash(page.state)}", filename="pistas_route_shares",
-                          select=True)  # fmt: skip
+        event = ui.chart(page, figures["route_shares"], key=f"routes_shares_{hash(page.state)}",
+                         name="route_shares", select=True)  # fmt: skip
         ui.cross_filter(page, event)
-        profile = page.query("route_shares_by_month_of_year", page.filters)
-        ui.plotly(page, charts.route_season(profile, lang=lang, simulated=simulated),
-                  key="routes_season", filename="pistas_route_season")  # fmt: skip
+        ui.chart(page, figures["route_season"], key="routes_season", name="route_season")
+    ui.chart(page, figures["route_estimates"], key="routes_estimates", name="route_estimates")
+    estimates = page.query("route_share_estimates")
+    columns = ["period", "area", "route", "share_low", "share", "share_high", "basis", "source_title", "source_url"]
+    st.dataframe(estimates[columns], hide_index=True, column_config={"source_url": st.column_config.LinkColumn()})
 
 with ui.guard(page):
-    estimates = page.query("route_share_estimates")
-    ui.plotly(page, charts.route_estimates(estimates, lang=lang), key="routes_estimates",
-              filename="pistas_route_estimates")  # fmt: skip
-    st.dataframe(
-        estimates[["period", "area", "route", "share_low", "share", "share_high", "basis", "source_title", "source_url"]],
-        hide_index=True, column_config={"source_url": st.column_config.LinkColumn()},
-    )  # fmt: skip
+    st.subheader(t("exports", lang))
+    ui.page_exports(page, title=t("page_routes", lang), tables=[(t("chart_route_estimates", lang), estimates[columns])])
 
 ui.footer(page)

@@ -61,4 +61,7 @@ with ui.guard(page):
         ui.download(t("download_parquet", lang), lambda: export.parquet_bytes(rows_for_export(), meta),
                     name("parquet"), "application/vnd.apache.parquet", "download_parquet")  # fmt: skip
 
+with ui.guard(page):
+    ui.page_exports(page, title=t("page_data", lang), tables=[(t("rows_in_view", lang, n=f"{total:,}"), rows)])
+
 ui.footer(page)

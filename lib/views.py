@@ -1,0 +1,164 @@
+"""Each page's figures as functions of (query, view), so the page, its report and the bundle
+draw exactly the same charts from exactly the same queries.
+
+`query(name, *args, **kwargs)` runs a named function of lib.queries: the pages pass their
+cached runner (lib.ui.Page.query), exports pass `direct_query(db)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from lib import charts, export, queries
+from lib.db import Database
+from lib.i18n import t, type_label
+from lib.state import Context, ViewState
+
+Query = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class View:
+    """A view as pages see it: state, data context, language."""
+
+    state: ViewState
+    context: Context
+    lang: str
+
+    @property
+    def filters(self) -> queries.Filters:
+        return queries.filters_for(self.state, self.context)
+
+    @property
+    def simulated(self) -> bool:
+        return "simulated" in self.state.provenances()
+
+
+def direct_query(db: Database) -> Query:
+    def run(name: str, *args, **kwargs):
+        return getattr(queries, name)(db, *args, **kwargs)
+
+    return run
+
+
+# ---- Overview -------------------------------------------------------------------------------
+def overview_series(query: Query, view: View) -> go.Figure:
+    """Monthly series of the chosen event type, with policy markers and sourced figures."""
+    state, f = view.state, view.filters
+    series = query("events_by_month", f, by=state.by, event_type=state.metric)
+    facts = query("reported_facts", f)
+    policies = query("policies_in_range", f.first_month, f.last_day)
+    has_simulated = view.simulated and bool((series["provenance"] == "simulated").any())
+    return charts.monthly_series(series, facts, policies, event_type=state.metric, by=state.by,
+                                 lang=view.lang, simulated=has_simulated)  # fmt: skip
+
+
+def overview_kpis(query: Query, view: View) -> list[tuple[str, str]]:
+    """(label, value) pairs for the KPIs of the simulated and reported data in view."""
+    lang, out = view.lang, []
+
+    def fmt(value, digits: int = 0) -> str:
+        return t("kpi_not_in_view", lang) if value is None else f"{value:,.{digits}f}"
+
+    if "simulated" in view.state.provenances():
+        k = query("kpis", view.filters, "simulated")
+        sim = f" ({t('prov_simulated', lang)})"
+        out += [
+            (t("kpi_destroyed", lang) + sim, fmt(k.airstrips_destroyed)),
+            (t("kpi_repeat", lang) + sim, fmt(k.strips_destroyed_more_than_once)),
+            (t("kpi_rebuild", lang) + sim, fmt(k.median_days_to_rebuild, 1)),
+            (t("kpi_flights", lang) + sim, fmt(k.flights_detected)),
+            (t("kpi_seizures", lang) + sim, fmt(k.seizures)),
+        ]
+    if "reported" in view.state.provenances():
+        facts = query("reported_facts", view.filters)
+        out += [
+            (t("kpi_reported_records", lang), f"{len(facts):,}"),
+            (t("kpi_reported_sources", lang), f"{facts['source_title'].nunique():,}"),
+        ]
+    return out
+
+
+# ---- Routes ---------------------------------------------------------------------------------
+def routes_figures(query: Query, view: View) -> list[tuple[str, go.Figure]]:
+    """(file stem, figure) for the Routes page: shares over time, by season, as reported."""
+    out = []
+    shares = query("route_counts_by_area_month", view.filters)
+    if not shares.empty:
+        out.append(("route_shares", charts.route_shares(shares, lang=view.lang, simulated=view.simulated)))
+        profile = query("route_shares_by_month_of_year", view.filters)
+        out.append(("route_season", charts.route_season(profile, lang=view.lang, simulated=view.simulated)))
+    out.append(("route_estimates", charts.route_estimates(query("route_share_estimates"), lang=view.lang)))
+    return out
+
+
+# ---- exports --------------------------------------------------------------------------------
+def caption(view: View, version: str) -> str:
+    """The small caption every exported image carries: the view's filters and data version."""
+    s = view.state
+    places = ", ".join(s.areas) or t("all_places", view.lang)
+    types = ", ".join(type_label(x, view.lang) for x in s.types) or t("all_types", view.lang)
+    return (f"Pistas · {s.start} – {s.end or view.context.last_month} · {places} · {types} · "
+            f"{t(f'data_{s.data}', view.lang)} · data {version}")  # fmt: skip
+
+
+def image(fig: go.Figure, view: View, version: str, fmt: str) -> bytes:
+    mark = t("simulated_mark", view.lang) if view.simulated else None
+    render = export.figure_png if fmt == "png" else export.figure_svg
+    return render(fig, caption=caption(view, version), simulated_mark=mark)
+
+
+def all_figures(query: Query, view: View) -> list[tuple[str, go.Figure]]:
+    """Every chart of the view across pages (maps are interactive only and not included)."""
+    return [("overview_series", overview_series(query, view)), *routes_figures(query, view)]
+
+
+def report(query: Query, view: View, *, version: str, link: str, title: str,
+           figures: list[tuple[str, go.Figure]], kpis: list[tuple[str, str]],
+           tables: list[tuple[str, pd.DataFrame]]) -> bytes:  # fmt: skip
+    """The self-contained HTML report of a page (its charts, KPIs, tables, sources)."""
+    sources = query("sources_for_view", view.filters)
+    return export.report_html(
+        title=title, subtitle=caption(view, version), figures=[(n, f) for n, f in figures],
+        kpis=kpis, tables=tables, sources=sources, view_link=link, data_version=version,
+        simulated_note=t("banner_simulated", view.lang) if view.simulated else None, lang=view.lang,
+    )  # fmt: skip
+
+
+def bundle(db: Database, view: View, *, version: str, link: str) -> bytes:
+    """One zip for the whole view: every chart as PNG and SVG, the data files, the report, a README."""
+    query = direct_query(db)
+    figures = all_figures(query, view)
+    rows = queries.events_for_export(db, view.filters)
+    note = t("provenance_note_sim" if view.simulated else "provenance_note_rep", view.lang)
+    meta = export.ExportMeta(view_link=link, data_version=version, filters=view.state.to_query() or {"view": "default"},
+                             provenance_note=note, title="Pistas")  # fmt: skip
+    stem = export.export_filename("view", list(view.state.areas), view.state.start,
+                                  view.state.end or view.context.last_month, "zip")[: -len(".zip")]  # fmt: skip
+    files: list[tuple[str, bytes, str]] = []
+    images_ok, why = export.image_export_available()
+    for name, fig in figures:
+        if images_ok:
+            files.append((f"chart_{name}.png", image(fig, view, version, "png"), f"chart {name}, PNG 3200×1800"))
+            files.append((f"chart_{name}.svg", image(fig, view, version, "svg"), f"chart {name}, SVG"))
+    files += [
+        (f"{stem}.csv", export.csv_bytes(rows, meta), "rows behind the view, CSV (UTF-8 with BOM)"),
+        (f"{stem}.xlsx", export.xlsx_bytes(rows, meta, queries.sources_for_view(db, view.filters)),
+         "rows behind the view and an 'about' sheet (link, filters, version, sources), XLSX"),
+        (f"{stem}.parquet", export.parquet_bytes(rows, meta), "rows behind the view, Parquet (events schema)"),
+        ("report.html", report(query, view, version=version, link=link, title="Pistas", figures=figures,
+                               kpis=overview_kpis(query, view), tables=[]),
+         "self-contained HTML report: interactive charts, KPIs, sources; opens offline"),
+    ]  # fmt: skip
+    readme = export.bundle_readme(
+        title=f"Pistas — {caption(view, version)}", files=[(n, d) for n, _, d in files], view_link=link,
+        data_version=version, provenance_note=note if images_ok else f"{note}\nChart images left out: {why}",
+        exported_at=datetime.now(UTC),
+    )  # fmt: skip
+    return export.bundle_zip(files=[(n, b) for n, b, _ in files], readme_text=readme)
