@@ -6,7 +6,7 @@ Contract
 
 1. **env**: ``$PISTAS_GEO_DIR/peru_regiones_light.geojson`` (tests and CI point this at a
    prepared folder; properties ``ubigeo``, ``name``, ``iso_3166_2``, ``capital``).
-2. **cache**: ``data/geo/regions.geojson`` under the repository root (or the path given).
+2. **cache**: ``geo/regions.geojson`` under the data folder (PISTAS_DATA_DIR, default data/), or the path given.
 3. **download**: once, the pinned upstream file (:data:`BOUNDARIES_URL`), verified against
    :data:`BOUNDARIES_SHA256`, normalised to the same properties (2-digit INEI ``ubigeo``,
    canonical accented ``name``), simplified with shapely and written to the cache atomically
@@ -46,7 +46,13 @@ from typing import Any, Literal
 from lib.schema import REGIONS, canonical_region, fold
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CACHE_PATH = REPO_ROOT / "data" / "geo" / "regions.geojson"
+
+
+def default_cache_path() -> Path:
+    """The cache under the data folder (PISTAS_DATA_DIR moves it with the data)."""
+    from lib.paths import data_dir
+
+    return data_dir() / "geo" / "regions.geojson"
 
 ENV_GEO_DIR = "PISTAS_GEO_DIR"
 ENV_OFFLINE = "PISTAS_GEO_OFFLINE"
@@ -435,7 +441,7 @@ def load_regions(
             return GeoResult(data, "env", None, env_path)
         notes.append(f"Boundaries in {ENV_GEO_DIR} ({env_path}) not used: {problem}.")
 
-    cache = Path(cache_path) if cache_path is not None else DEFAULT_CACHE_PATH
+    cache = Path(cache_path) if cache_path is not None else default_cache_path()
     if cache.exists():
         try:
             data = _read_json(cache)
@@ -528,7 +534,7 @@ def load_rivers(cache_dir: str | Path | None = None, *, geo_dir: str | Path | No
     env = geo_dir if geo_dir is not None else os.environ.get(ENV_GEO_DIR) or None
     if env:
         folders.append(Path(env))
-    folders.append(Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE_PATH.parent)
+    folders.append(Path(cache_dir) if cache_dir is not None else default_cache_path().parent)
     for folder in folders:
         path = (folder / RIVERS_FILE).resolve()
         try:

@@ -1,12 +1,13 @@
 """Map: regions shaded by a metric, events as points or hexagons, recurrent strips, rivers."""
 
+import os
 from dataclasses import replace
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from lib import geo, maps, queries, ui
+from lib import geo, maps, paths, queries, ui
 from lib.i18n import route_label, t, type_label
 
 MAP_HEIGHT = 560
@@ -26,9 +27,14 @@ def policy_label() -> str:
     return str(row["title_es" if lang == "es" else "title_en"].iloc[0]) if len(row) else state.policy
 
 
-@st.cache_resource(show_spinner=False)
-def boundaries():
+@st.cache_resource(show_spinner=False, max_entries=8)
+def load_boundaries(geo_dir: str | None, data_dir: str):
+    # Keyed by where boundaries can come from, so a changed setting is picked up.
     return geo.load_regions(), geo.load_rivers()
+
+
+def boundaries():
+    return load_boundaries(os.environ.get("PISTAS_GEO_DIR"), str(paths.data_dir()))
 
 
 def region_metric(f: queries.Filters) -> tuple[pd.DataFrame, str]:
@@ -103,7 +109,9 @@ def controls() -> None:
         ui.select(page, "basemap", t("basemap", lang), ("carto", "none"), lambda v: t(f"basemap_{v}", lang))
     cols = st.columns([2, 1, 1])
     with cols[0]:
-        ui.select(page, "policy", t("policy", lang), ctx.policies)
+        titles = page.query("all_policies").set_index("policy_id")["title_es" if lang == "es" else "title_en"]
+        ui.select(page, "policy", t("policy", lang), ctx.policies,
+                  lambda p: f"{titles.get(p, p)}"[:90])  # fmt: skip
     with cols[1]:
         ui.select(page, "window", t("window", lang), (6, 12, 24, 36, 48))
     with cols[2]:
