@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,8 +42,13 @@ class Database:
         self.built = built
         self._lock = threading.Lock()
         self._schemas: set[str] = set()
+        # Spill to the system temp folder, never into the working directory (a read-only
+        # deployment or the repository); a query past memory_limit spills, then errors.
+        spill = Path(tempfile.gettempdir()) / "pistas-duckdb"
+        spill.mkdir(exist_ok=True)
         self._con = duckdb.connect(
-            ":memory:", config={"memory_limit": memory_limit, "threads": threads}
+            ":memory:",
+            config={"memory_limit": memory_limit, "threads": threads, "temp_directory": str(spill)},
         )
 
     def version(self) -> str:
