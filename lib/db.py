@@ -40,6 +40,7 @@ class Database:
 
     def __init__(self, built: Path, *, memory_limit: str = "1GB", threads: int = 2):
         self.built = built
+        self.memory_limit = memory_limit
         self._lock = threading.Lock()
         self._schemas: set[str] = set()
         # Spill to the system temp folder, never into the working directory (a read-only

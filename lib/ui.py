@@ -72,16 +72,31 @@ class Page:
 
     def query(self, name: str, *args, **kwargs):
         """A named query from lib.queries, cached by data version and arguments."""
-        return _cached_query(name, str(self.db.built), self.version, args, tuple(sorted(kwargs.items())))
+        cached = _cached_heavy_query if name in HEAVY_QUERIES else _cached_query
+        return cached(name, str(self.db.built), self.version, args, tuple(sorted(kwargs.items())))
 
 
 # ---- caching at the edge ------------------------------------------------------------------
-@st.cache_data(max_entries=2000, ttl=3600, show_spinner=False)
-def _cached_query(name: str, built: str, version: str, args: tuple, kwargs: tuple):
-    # `version` is part of the key: a rebuild never serves stale rows.
+# Caches are bounded by entries: most results are a few KB (1,000 views ≈ a few MB); the map's
+# located-events sample is up to 10k rows (~1–2 MB), so it gets its own, much smaller cache.
+HEAVY_QUERIES = frozenset({"events_for_map"})
+
+
+def _run_query(name: str, built: str, args: tuple, kwargs: tuple):
     from pathlib import Path
 
     return getattr(queries, name)(database(Path(built)), *args, **dict(kwargs))
+
+
+@st.cache_data(max_entries=1000, ttl=3600, show_spinner=False)
+def _cached_query(name: str, built: str, version: str, args: tuple, kwargs: tuple):
+    # `version` is part of the key: a rebuild never serves stale rows.
+    return _run_query(name, built, args, kwargs)
+
+
+@st.cache_data(max_entries=24, ttl=3600, show_spinner=False)
+def _cached_heavy_query(name: str, built: str, version: str, args: tuple, kwargs: tuple):
+    return _run_query(name, built, args, kwargs)
 
 
 @st.cache_data(max_entries=50, show_spinner=False)
@@ -99,6 +114,7 @@ def setup(page_key: str) -> Page:
         page_title=f"Pistas · {t(page_key, 'en')}", page_icon="🛩️", layout="wide",
         initial_sidebar_state="collapsed" if params.get("present") in ("1", "true") else "auto",
     )  # fmt: skip
+    require_login(params.get("lang") if params.get("lang") in ("en", "es") else language_from_locale(st.context.locale))
     db = database()
     try:
         version = db.version()
@@ -260,9 +276,13 @@ def guard(page: Page) -> Iterator[None]:
     except DataUnavailable as exc:
         st.error(t("data_unavailable", page.lang, reason=str(exc)))
     except Exception as exc:  # duckdb.IOException, a truncated Parquet file …
-        if type(exc).__name__ in ("StopException", "RerunException"):
+        kind = type(exc).__name__
+        if kind in ("StopException", "RerunException"):
             raise
-        st.error(t("query_failed", page.lang, reason=f"{type(exc).__name__}: {str(exc)[:300]}"))
+        if kind == "OutOfMemoryException":  # DuckDB's memory_limit: one view may not take the machine
+            st.error(t("query_too_heavy", page.lang, limit=page.db.memory_limit))
+        else:
+            st.error(t("query_failed", page.lang, reason=f"{kind}: {str(exc).splitlines()[0][:300]}"))
 
 
 def footer(page: Page) -> None:
@@ -454,3 +474,34 @@ def _advance(page: Page, months: list[str], index: int) -> None:
         st.session_state["ticked_from"] = index
 
     tick()
+
+
+# ---- optional login (OIDC via st.login, configured only in .streamlit/secrets.toml) ----------
+def _secrets_section(name: str) -> dict:
+    try:
+        return dict(st.secrets.get(name, {}))
+    except Exception:  # no secrets file at all: nothing is configured
+        return {}
+
+
+def login_configured() -> bool:
+    """True when `[auth]` is set in secrets.toml: then every page requires a login."""
+    return bool(_secrets_section("auth"))
+
+
+def require_login(lang: str) -> None:
+    if not login_configured() or st.user.get("is_logged_in", False):
+        return
+    st.title("Pistas")
+    st.info(t("login_required", lang))
+    st.button(t("login", lang), on_click=st.login, icon=":material/login:", key="login")
+    st.stop()
+
+
+def uploads_allowed() -> tuple[bool, str | None]:
+    """Without login anyone may upload (a local install); with login, only listed users."""
+    if not login_configured():
+        return True, None
+    allowed = {str(e).lower() for e in _secrets_section("pistas").get("upload_users", [])}
+    email = str(st.user.get("email") or "").lower()
+    return (True, None) if email and email in allowed else (False, "upload_not_allowed")
