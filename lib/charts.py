@@ -111,8 +111,9 @@ def monthly_series(
     for i, (group, part) in enumerate(sim.groupby("group", sort=True)):
         fig.add_trace(
             go.Scatter(
-                x=part["month"], y=part["n"], mode="lines", name=f"{group} ({t('prov_simulated', lang)})",
-                line={"color": PALETTE[i % len(PALETTE)], "width": 2}, customdata=[group] * len(part),
+                x=part["month"], y=part["n"], mode="lines+markers", name=f"{group} ({t('prov_simulated', lang)})",
+                line={"color": PALETTE[i % len(PALETTE)], "width": 2}, marker={"size": 4},
+                customdata=[group] * len(part),
                 hovertemplate=f"{html.escape(str(group))}<br>%{{x|%Y-%m}}: %{{y}}<extra></extra>",
                 legendgroup=str(group),
             )

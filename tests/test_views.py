@@ -16,7 +16,7 @@ def view_of(db, **state):
 
 def test_overview_series_draws_the_chosen_type_with_sourced_markers(fixture_db):
     fig = views.overview_series(views.direct_query(fixture_db), view_of(fixture_db))
-    lines = [tr for tr in fig.data if tr.mode == "lines"]
+    lines = [tr for tr in fig.data if tr.mode == "lines+markers"]
     markers = [tr for tr in fig.data if tr.meta == "reported"]
     assert {tr.name for tr in lines} == {"VRAEM (simulated)", "Pichis-Palcazú (simulated)"}
     assert len(markers) == 1 and len(markers[0].x) == 3  # the three reported destruction figures

@@ -104,3 +104,30 @@ def test_csv_download_holds_exactly_the_rows_of_the_view(app_server, context, de
     assert len(got) == len(expected) > 0
     assert got["event_id"].tolist() == expected["event_id"].tolist()
     assert set(got["provenance"]) <= {"simulated", "reported"}
+
+
+POINT_ON_VRAEM_LINE = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const tr = gd._fullData.find(t => t.name.startsWith('VRAEM'));
+  const k = Math.floor(tr.x.length / 2);
+  const L = gd._fullLayout, r = gd.getBoundingClientRect();
+  return {x: r.left + L._size.l + L.xaxis.d2p(tr.x[k]), y: r.top + L._size.t + L.yaxis.d2p(tr.y[k])};
+}"""
+
+
+def test_clicking_a_line_narrows_the_view_and_clear_undoes_it(app_server, context):
+    page = context.new_page()
+    page.goto(app_server)
+    wait_for_app(page)
+    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    point = page.evaluate(POINT_ON_VRAEM_LINE)
+    page.mouse.move(point["x"], point["y"])
+    page.wait_for_timeout(300)
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_url(re.compile(r"areas=VRAEM"), timeout=20_000)
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile("Clear chart selection")).click()
+    page.wait_for_url(lambda url: "areas=" not in url, timeout=20_000)
+    wait_for_app(page)
+    assert_no_exception(page)
