@@ -371,12 +371,13 @@ def _require_provenance(df: pd.DataFrame) -> None:
 def csv_bytes(df: pd.DataFrame, meta: ExportMeta) -> bytes:
     """The rows as CSV, UTF-8 with BOM (Excel reads accents right), no index.
 
-    ``meta`` is accepted for a uniform signature but not written: the CSV stays a plain
-    table that round-trips through pandas; context goes in XLSX/Parquet.
+    A CSV has no place for metadata, so the data version and the view's link ride along as
+    two trailing columns (`data_version`, `view_link`): a file that travels alone still says
+    where it came from. It stays a plain table that round-trips through pandas.
     """
-    del meta
     _require_provenance(df)
-    return df.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    out = df.assign(data_version=meta.data_version, view_link=meta.view_link)
+    return out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
 
 
 _XLSX_MAX_ROWS = 1_048_576  # Excel's sheet limit, header included

@@ -203,7 +203,8 @@ def test_csv_bom_and_roundtrip(events: pd.DataFrame, meta: ex.ExportMeta) -> Non
     data = ex.csv_bytes(events, meta)
     assert data.startswith(b"\xef\xbb\xbf")
     back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
-    assert list(back.columns) == list(events.columns)
+    assert list(back.columns) == [*events.columns, "data_version", "view_link"]
+    assert set(back["data_version"]) == {meta.data_version} and set(back["view_link"]) == {meta.view_link}
     assert len(back) == len(events)
     assert back["region"].tolist() == ["Huánuco", "San Martín", "Junín"]
     assert back["notes"].iloc[0] == events["notes"].iloc[0]
