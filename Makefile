@@ -27,14 +27,14 @@ data: install  ## build the Parquet data (idempotent: does nothing if inputs are
 run: data  ## serve the app on http://localhost:$(PORT)
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-browser:  ## Debian's chromium for browser tests and image export
-	@bash scripts/ensure_chromium.sh
+browser:  ## Debian packages for the tests: chromium (browser tests, image export), nginx (scale-out test)
+	@bash scripts/ensure_system_packages.sh
 
 lint: install-dev
 	$(BIN)/ruff check .
 
 test: install-dev browser lint  ## ruff, then the whole pytest suite (browser tests included)
-	$(BIN)/python -m pytest
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest  # small statsmodels fits: BLAS threads only add contention
 
 bench: install-dev data
 	$(BIN)/python -m bench.run

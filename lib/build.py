@@ -1,7 +1,9 @@
 """Build the queryable data: Parquet under `<data>/built/<version>/`, then flip `CURRENT`.
 
-Inputs: the sourced CSVs (data/sourced/), the simulated demo events (lib.simulate) and any
-imported event files (data/imported/, written by lib.ingest). Outputs, per data version:
+Inputs: the sourced CSVs (data/sourced/), the simulated demo events (lib.simulate) and the
+imported event and source files that `data/imported/manifest.json` lists as active (written by
+lib.ingest; imported sources are added to the sources table, a sourced row winning on an id
+clash). Outputs, per data version:
 
     events/year=YYYY/*.parquet   every event, sorted by date (partitioned for pruning)
     rollup.parquet               month × area × region × event_type × route × provenance
@@ -62,6 +64,8 @@ class BuildSpec:
     seed: int = simulate.DEFAULT_SEED
     simulate: bool = True
     extra_events: tuple[Path, ...] = field(default_factory=tuple)
+    # Imported citations (lib.ingest): Parquet files of source_id, title, publisher, date, url.
+    extra_sources: tuple[Path, ...] = field(default_factory=tuple)
 
     def inputs_digest(self) -> str:
         h = hashlib.sha256()
@@ -70,7 +74,7 @@ class BuildSpec:
         # The generator's and the build's own code: changing a rule rebuilds the data.
         h.update(Path(simulate.__file__).read_bytes())
         h.update(Path(__file__).read_bytes())
-        for path in sorted(self.sourced.glob("*.csv")) + list(self.extra_events):
+        for path in sorted(self.sourced.glob("*.csv")) + list(self.extra_events) + list(self.extra_sources):
             h.update(path.name.encode())
             h.update(path.read_bytes())
         return h.hexdigest()
@@ -196,9 +200,18 @@ def _write_tables(spec: BuildSpec, stage: Path, raw: Path) -> dict[str, int]:
     for name, filename in SOURCED_TABLES.items():
         frame = pd.read_csv(spec.sourced / filename, dtype=str, keep_default_na=False, na_values=[""])
         frame = _typed_sourced(name, frame)
+        if name == "sources" and spec.extra_sources:  # imported rows' citations (lib.ingest)
+            frame = _with_imported_sources(frame, spec.extra_sources)
         frame.to_parquet(stage / f"{name}.parquet", index=False)
         rows[name] = len(frame)
     return rows
+
+
+def _with_imported_sources(sourced: pd.DataFrame, paths: tuple[Path, ...]) -> pd.DataFrame:
+    """The sourced citations plus imported ones; on a source_id clash the sourced row wins."""
+    frames = [sourced, *(pd.read_parquet(p).reindex(columns=sourced.columns) for p in paths)]
+    merged = pd.concat(frames, ignore_index=True)
+    return merged.drop_duplicates("source_id", keep="first").reset_index(drop=True)
 
 
 def _typed_sourced(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -234,6 +247,8 @@ def build(spec: BuildSpec, *, force: bool = False, log=print) -> str:
         counts = _write_raw_events(spec, raw, digest)
         for filename in sorted(SOURCED_TABLES.values()):
             digest.update((spec.sourced / filename).read_bytes())
+        for path in spec.extra_sources:  # imported citations change what the data says
+            simulate.frame_digest(pd.read_parquet(path), digest)
         version = digest.hexdigest()[:12]
         rows = _write_tables(spec, stage, raw)
         shutil.rmtree(raw)
@@ -288,9 +303,28 @@ def _prune(out: Path, keep: int) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
+IMPORTED_MANIFEST = "manifest.json"  # in data/imported/, written atomically by lib.ingest
+
+
+def imported_inputs(folder: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """The imported (event files, source files) that are active, from lib.ingest's manifest.
+
+    The manifest lists `{"events": name, "sources": name or null, ...}` entries under `files`;
+    files kept only for `lib.ingest --rollback` are not listed there. Without a manifest, any
+    Parquet file in the folder is taken as events (the layout before lib.ingest existed).
+    """
+    manifest = folder / IMPORTED_MANIFEST
+    if manifest.is_file():
+        files = json.loads(manifest.read_text()).get("files", [])
+        events = tuple(folder / f["events"] for f in files)
+        sources = tuple(folder / f["sources"] for f in files if f.get("sources"))
+        return events, sources
+    return (tuple(sorted(folder.glob("*.parquet"))) if folder.is_dir() else ()), ()
+
+
 def default_spec(**overrides) -> BuildSpec:
-    extra = tuple(sorted(imported_dir().glob("*.parquet"))) if imported_dir().is_dir() else ()
-    base = {"sourced": sourced_dir(), "out": built_dir(), "extra_events": extra}
+    extra, extra_sources = imported_inputs(imported_dir())
+    base = {"sourced": sourced_dir(), "out": built_dir(), "extra_events": extra, "extra_sources": extra_sources}
     base.update(overrides)
     return BuildSpec(**base)
 

@@ -172,6 +172,27 @@ TEXTS: dict[str, tuple[str, str]] = {
     "tip_source": ("Source", "Fuente"),
     "tip_times_destroyed": ("Times destroyed", "Veces inhabilitada"),
     "tip_days_to_rebuild": ("Days to rebuild", "Días hasta su rehabilitación"),
+    # impact page
+    "treated": ("Treated areas", "Ámbitos tratados"),
+    "control": ("Comparison areas (empty: all others)", "Ámbitos de comparación (vacío: todos los demás)"),
+    "impact_metric": ("Events measured", "Eventos medidos"),
+    "impact_reading": ("What the data say", "Qué dicen los datos"),
+    "impact_its": ("Interrupted time series: {area}", "Serie temporal interrumpida: {area}"),
+    "impact_did": ("Difference-in-differences: treated vs comparison areas", "Diferencias en diferencias: ámbitos tratados frente a comparación"),
+    "impact_did_effect": ("Effect (rate ratio, 95% interval)", "Efecto (razón de tasas, intervalo del 95%)"),
+    "impact_pretrend": ("Pre-trend test p = {p}", "Prueba de tendencias previas p = {p}"),
+    "impact_placebo": ("{share} of placebo estimates are as large as the real one", "{share} de las estimaciones placebo son tan grandes como la real"),
+    "impact_event_study": ("Event study (quarters relative to the policy)", "Estudio de eventos (trimestres respecto de la norma)"),
+    "impact_placebos": ("Placebo tests: fake dates and fake treated areas", "Pruebas placebo: fechas y ámbitos ficticios"),
+    "impact_before_after": ("Before and after, by area", "Antes y después, por ámbito"),
+    "impact_displacement": ("Displacement: each area's share of all events", "Desplazamiento: proporción de cada ámbito en el total"),
+    "impact_route_shift": ("Route shift within each area (seizures)", "Cambio de ruta dentro de cada ámbito (decomisos)"),
+    "impact_caveats": ("Caveats", "Advertencias"),
+    "impact_uses": ("Estimates use {prov} rows only; reported and simulated counts are never pooled.",
+                    "Las estimaciones usan solo filas {prov}s; los conteos reportados y simulados nunca se combinan."),
+    "impact_unavailable": ("Not estimated: {reason}", "No estimado: {reason}"),
+    "impact_simulated_caveat": ("These estimates use simulated demo data: they show how the method works, not what happened.",
+                                "Estas estimaciones usan datos simulados de demostración: muestran cómo funciona el método, no lo que ocurrió."),
     # exports
     "download_image": ("Image", "Imagen"),
     "images_unavailable": ("Chart images need Chromium on the server: {reason} The HTML report still works.",
@@ -196,6 +217,18 @@ TEXTS: dict[str, tuple[str, str]] = {
                             "Contiene filas simuladas (provenance = simulated): generadas por lib/simulate.py, no son eventos reportados."),
     "provenance_note_rep": ("Reported rows only; each cites its source (source_id).",
                             "Solo filas reportadas; cada una cita su fuente (source_id)."),
+}  # fmt: skip
+
+# Labels of lib.impact_charts figures in Spanish (English uses the module's defaults).
+IMPACT_LABELS_ES: dict[str, str] = {
+    "simulated": "datos simulados", "policy": "norma", "x_month": "Mes", "observed": "Observado",
+    "counterfactual": "Esperado sin la norma", "band": "banda del 95%", "effect": "Observado − esperado",
+    "cumulative": "Diferencia acumulada", "panel_observed": "Eventos observados y esperados",
+    "panel_effect": "Diferencia mensual", "panel_cumulative": "Diferencia acumulada",
+    "y_events": "Eventos por mes", "y_effect": "Eventos", "rate_ratio": "Razón de tasas (1 = sin cambio)",
+    "before": "Antes", "after": "Después", "reference": "Periodo de referencia", "time_placebo": "Fecha ficticia",
+    "space_placebo": "Ámbito tratado ficticio", "real": "Estimación real", "share": "Proporción de eventos",
+    "area": "Ámbito",
 }  # fmt: skip
 
 MONTHS = {

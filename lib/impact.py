@@ -9,7 +9,8 @@ Input, everywhere: a pandas DataFrame of monthly counts with columns
 * ``n``     - non-negative event count, already aggregated (``route_share_shift`` also
   needs ``route``).
 
-Duplicate (month, area[, route]) rows are summed. A month missing for an area means zero
+Duplicate (month, area[, route]) rows are summed. Non-integer counts are accepted; the exact
+tests and share intervals round each period's total to whole events. A month missing for an area means zero
 events in that month, but only inside the data's *coverage*: by default the first to the last
 month present in ``counts`` (over all areas). A frame built by aggregating events has no rows
 for months with no events at all, so pass ``coverage=(first_month, last_month)`` when the
@@ -87,6 +88,9 @@ DID_MIN_SIDE_MONTHS = 3  # at least one event-study bin on each side
 SEASONAL_MIN_BEFORE = 24
 FEW_AREAS = 10  # below this, cluster-robust errors by area are unreliable (see DiD docstring)
 MAX_TIME_PLACEBOS = 8
+MAX_LOG_SE = 10.0  # see _identified
+ITS_MIN_EVENTS_SIDE = 3  # a level and a trend on each side need a few events to rest on
+SEASONAL_MIN_EVENTS = 60  # about 5 events per month-of-year parameter
 PLACEBO_SHARE_CAVEAT = 0.1  # at least 1 in 10 placebos as large as the real estimate
 
 Lang = Literal["en", "es"]
@@ -122,9 +126,9 @@ CAVEAT_TEXT: dict[str, dict[str, str]] = {
         "modelo, por lo que el intervalo puede ser demasiado estrecho.",
     },
     "no_seasonality": {
-        "en": "The series is too short before the policy date to estimate seasonal patterns; "
-        "they were left out of the model.",
-        "es": "La serie es demasiado corta antes de la fecha de la norma para estimar la "
+        "en": "There is too little data (months before the policy date, or events) to estimate "
+        "seasonal patterns; they were left out of the model.",
+        "es": "Hay muy pocos datos (meses previos a la norma, o eventos) para estimar la "
         "estacionalidad; no se incluyó en el modelo.",
     },
     "pretrend": {
@@ -159,9 +163,10 @@ CAVEAT_TEXT: dict[str, dict[str, str]] = {
         "es": "Se excluyó un área de comparación sin eventos en la ventana.",
     },
     "sparse_bins": {
-        "en": "Some quarters had no events in the treated area; their event-study estimates are missing.",
-        "es": "Algunos trimestres no tuvieron eventos en el área tratada; faltan sus "
-        "estimaciones en el estudio de eventos.",
+        "en": "Some periods had no events in the treated area or in the comparison areas; their "
+        "event-study estimates are missing.",
+        "es": "Algunos periodos no tuvieron eventos en el área tratada o en las áreas de comparación; "
+        "faltan sus estimaciones en el estudio de eventos.",
     },
     "convergence": {
         "en": "The statistical model had trouble converging; treat the numbers with caution.",
@@ -549,10 +554,30 @@ def _quasi_poisson(y: np.ndarray, x: np.ndarray) -> _Fit:
 
 
 def _effect(fit: _Fit, i: int) -> tuple[float, tuple[float, float], float]:
-    """Coefficient i as a rate ratio, its 95 % interval and p-value."""
+    """Coefficient i as a rate ratio, its 95 % interval and p-value (bounds may be 0 or inf)."""
     res = fit.result
     ci = np.asarray(res.conf_int(alpha=ALPHA))[i]
-    return (float(np.exp(res.params[i])), (float(np.exp(ci[0])), float(np.exp(ci[1]))), float(res.pvalues[i]))
+    with np.errstate(over="ignore"):
+        return (
+            float(np.exp(res.params[i])),
+            (float(np.exp(ci[0])), float(np.exp(ci[1]))),
+            float(res.pvalues[i]),
+        )
+
+
+def _identified(fit: _Fit, indices: Sequence[int], what: str) -> None:
+    """Raise if a headline coefficient is numerically unidentified (separation, too few events).
+
+    A standard error above MAX_LOG_SE on the log scale means an interval spanning a factor of
+    more than e^40: the data carry no information on it, and the page should say so.
+    """
+    bse = np.asarray(fit.result.bse)[list(indices)]
+    if not np.isfinite(bse).all() or (bse > MAX_LOG_SE).any():
+        raise ImpactError(
+            "too_sparse",
+            f"There are too few events for the model to estimate the {what}; "
+            "use the before/after comparison instead.",
+        )
 
 
 def _autocorrelated(resid_pearson: np.ndarray, x: np.ndarray) -> bool:
@@ -585,6 +610,7 @@ class ITSResult:
     effect (observed - counterfactual), effect_low, effect_high, cum_effect, cum_low,
     cum_high (cumulative from the policy month; NaN before it).
     ``cumulative_effect``: observed minus counterfactual events summed over the after period.
+    ``window_start``/``window_end``: first and last month used, after clipping to the data.
     """
 
     area: str | None
@@ -627,7 +653,8 @@ def interrupted_time_series(
     Model: log E[y_t] = b0 + b1·t + b2·post_t + b3·t·post_t (+ month-of-year dummies), with t
     in months from the policy month, fitted as a quasi-Poisson GLM (see ``_quasi_poisson``).
     Month-of-year dummies are used only when ``seasonality`` and there are at least 24 months
-    before the policy; otherwise the caveat ``"no_seasonality"``. Residual autocorrelation
+    before the policy, 60 events and events in every calendar month; otherwise the caveat
+    ``"no_seasonality"``. Fewer than 3 events on a side raises ``too_few_events``. Residual autocorrelation
     (Breusch-Godfrey, p < 0.05) adds ``"autocorrelation"``: the model assumes independent
     months, so its intervals would then be too narrow.
 
@@ -638,9 +665,10 @@ def interrupted_time_series(
 
     ``counts`` may hold several areas if ``area`` names the one to use.
     """
-    keys: tuple[str, ...] = ("area",) if "area" in counts.columns else ()
-    if not keys:
-        counts = counts.assign(area="")
+    if isinstance(counts, pd.DataFrame) and "area" not in counts.columns:
+        counts = counts.assign(area="")  # a bare month/n series: one unnamed area
+    if n_sim < 100:
+        raise ImpactError("bad_input", f"n_sim must be at least 100 for usable bands, got {n_sim}.")
     frame = _load(counts, ("area",))
     if area is None:
         names = list(dict.fromkeys(frame["area"]))
@@ -677,16 +705,32 @@ def interrupted_time_series(
             "time-series model cannot estimate a drop to zero (use the "
             "before/after comparison instead).",
         )
+    if min(events_before, events_after) < ITS_MIN_EVENTS_SIDE:
+        raise ImpactError(
+            "too_few_events",
+            f"Only {events_before:.0f} event(s){where} in the {win.months_before} months before "
+            f"{_label(win.policy)} and {events_after:.0f} in the {win.months_after} months from it: "
+            f"the time-series model needs at least {ITS_MIN_EVENTS_SIDE} on each side (use the "
+            "before/after comparison instead).",
+        )
     caveats: list[str] = ["window_past_data"] if win.clipped else []
-    use_season = seasonality and win.months_before >= SEASONAL_MIN_BEFORE
+    # Month-of-year effects need enough history and events: a calendar month without any
+    # event would get an effect of minus infinity.
+    month_of_year = m % 12
+    use_season = (
+        seasonality
+        and win.months_before >= SEASONAL_MIN_BEFORE
+        and events_before + events_after >= SEASONAL_MIN_EVENTS
+        and all(y[month_of_year == k].sum() > 0 for k in range(12))
+    )
     if seasonality and not use_season:
         caveats.append("no_seasonality")
     columns = [np.ones_like(t), t, post, t * post]
     if use_season:
-        month_of_year = m % 12
         columns += [(month_of_year == k).astype(float) for k in range(1, 12)]
     x = np.column_stack(columns)
     fit = _quasi_poisson(y, x)
+    _identified(fit, [2, 3], "change at the policy date")
     res = fit.result
     level, level_ci, level_p = _effect(fit, 2)
     slope, slope_ci, slope_p = _effect(fit, 3)
@@ -700,7 +744,7 @@ def interrupted_time_series(
     df = float(res.df_resid)
     draws = rng.multivariate_normal(np.zeros_like(params), cov, size=n_sim, method="eigh")
     draws = params + draws * np.sqrt(df / rng.chisquare(df, size=(n_sim, 1)))
-    mu_cf = np.exp(np.clip(x_cf @ draws.T, -50, 50))  # months x draws
+    mu_cf = np.exp(np.clip(x_cf @ draws.T, -40, 40))  # months x draws; clip keeps Poisson draws legal
     scale = max(fit.dispersion, 1.0)
     # scale * Poisson(mu/scale) has mean mu and variance scale*mu: quasi-Poisson noise.
     y_cf = rng.poisson(mu_cf / scale) * scale
@@ -781,7 +825,9 @@ class DiDResult:
     are 1. ``placebos``: kind ("time"/"space"), label, policy_month, treated, rate_ratio,
     ci_low, ci_high, p_value, as_large (|log effect| ≥ the real one). ``placebo_share`` is the
     share of placebos at least as large as the real estimate, ``placebo_p`` the
-    permutation-style p-value (1 + as large) / (1 + placebos).
+    permutation-style p-value (1 + as large) / (1 + placebos). ``control``: the control areas
+    actually used (all-zero ones dropped). ``window_start``/``window_end``: first and last month
+    used, after clipping to the data.
     """
 
     treated: tuple[str, ...]
@@ -866,10 +912,44 @@ def _did_core(
             f"and {_label(end)}; the model cannot estimate a drop to zero (use "
             "the before/after comparison instead).",
         )
+    # Controls silent on one side make the comparison degenerate (the estimate runs off to
+    # infinity), just like a treated area without events on one side.
+    for side, label in ((~is_post, "before"), (is_post, "from")):
+        if y[~is_treated & side].sum() == 0:
+            when = f"before {_label(policy)}" if label == "before" else f"from {_label(policy)} on"
+            raise ImpactError(
+                "no_control_events",
+                f"The comparison areas ({', '.join(kept)}) have no events {when} "
+                f"(window {_label(start)} to {_label(end)}), so there is nothing to compare with.",
+            )
     x = _fe_design(rows, (is_treated & is_post).astype(float)[:, None])
     fit = _quasi_poisson(y, x)
+    _identified(fit, [0], "difference between treated and comparison areas")
     ratio, ci, p = _effect(fit, 0)
     return _DiDCore(ratio, ci, p, fit.dispersion, fit.troubled, kept, dropped)
+
+
+def _bin_row(
+    b: int, win: _Window, bin_months: int, ratio: float, low: float, high: float, reference: bool
+) -> dict[str, object]:
+    first = max(win.policy + b * bin_months, win.start)
+    last = min(win.policy + (b + 1) * bin_months - 1, win.end)
+    return {
+        "bin": b,
+        "month_start": _ts(first),
+        "rel_start": first - win.policy,
+        "rel_end": last - win.policy,
+        "rate_ratio": ratio,
+        "ci_low": low,
+        "ci_high": high,
+        "reference": reference,
+        "lead": b < 0,
+    }
+
+
+def _empty_event_study(all_bins: list[int], win: _Window, bin_months: int) -> pd.DataFrame:
+    nan = math.nan
+    return pd.DataFrame([_bin_row(b, win, bin_months, nan, nan, nan, False) for b in all_bins])
 
 
 def _event_study(
@@ -883,15 +963,19 @@ def _event_study(
     all_bins = sorted(
         set(np.floor_divide(np.arange(win.start, win.end + 1) - win.policy, bin_months).tolist())
     )
-    treated_totals = {b: y[is_treated & (bins == b)].sum() for b in all_bins}
-    empty = {b for b in all_bins if treated_totals[b] == 0}
-    # A bin where the treated area has no events has an estimate of minus infinity; leave it
-    # out (dropping those rows is exact at the MLE) and report it as missing.
+    no_treated = {b for b in all_bins if y[is_treated & (bins == b)].sum() == 0}
+    no_control = {b for b in all_bins if y[~is_treated & (bins == b)].sum() == 0}
+    empty = no_treated | no_control
+    # A bin where the treated area has no events has an estimate of minus infinity: drop its
+    # treated rows (exact at the MLE). A bin where the controls have none has no comparison:
+    # drop the bin. Either way it is reported as missing.
     if empty:
         caveats.append("sparse_bins")
-    keep = ~(is_treated & np.isin(bins, list(empty)))
+    keep = ~((is_treated & np.isin(bins, list(no_treated))) | np.isin(bins, list(no_control)))
     rows, is_treated, bins, y = rows[keep], is_treated[keep], bins[keep], y[keep]
     pre_bins = [b for b in all_bins if b < 0 and b not in empty]
+    if not pre_bins:  # nothing to anchor the comparison: no event study, the DiD still stands
+        return _empty_event_study(all_bins, win, bin_months), math.nan, [*caveats, "no_pretrend_test"]
     reference = -1 if -1 in pre_bins else max(pre_bins)
     estimated = [b for b in all_bins if b != reference and b not in empty]
     extra = (
@@ -909,21 +993,7 @@ def _event_study(
             ratio = 1.0
         elif b in estimated:
             ratio, (ci_low, ci_high), _ = _effect(fit, estimated.index(b))
-        first = max(win.policy + b * bin_months, win.start)
-        last = min(win.policy + (b + 1) * bin_months - 1, win.end)
-        out.append(
-            {
-                "bin": b,
-                "month_start": _ts(first),
-                "rel_start": first - win.policy,
-                "rel_end": last - win.policy,
-                "rate_ratio": ratio,
-                "ci_low": ci_low,
-                "ci_high": ci_high,
-                "reference": b == reference,
-                "lead": b < 0,
-            }
-        )
+        out.append(_bin_row(b, win, bin_months, ratio, ci_low, ci_high, b == reference))
     leads = [i for i, b in enumerate(estimated) if b < 0]
     pretrend_p = math.nan
     if leads:

@@ -70,6 +70,10 @@ class Page:
     def view(self) -> views.View:
         return views.View(self.state, self.context, self.lang)
 
+    def query_view(self, name: str):
+        """A lib.views analysis of this view (e.g. impact fits), cached by data version and view."""
+        return _cached_view(name, str(self.db.built), self.version, self.state, self.context, self.lang)
+
     def query(self, name: str, *args, **kwargs):
         """A named query from lib.queries, cached by data version and arguments."""
         cached = _cached_heavy_query if name in HEAVY_QUERIES else _cached_query
@@ -92,6 +96,13 @@ def _run_query(name: str, built: str, args: tuple, kwargs: tuple):
 def _cached_query(name: str, built: str, version: str, args: tuple, kwargs: tuple):
     # `version` is part of the key: a rebuild never serves stale rows.
     return _run_query(name, built, args, kwargs)
+
+
+@st.cache_data(max_entries=200, ttl=3600, show_spinner=False)
+def _cached_view(name: str, built: str, version: str, state: ViewState, context: Context, lang: str):
+    from pathlib import Path
+
+    return getattr(views, name)(views.direct_query(database(Path(built))), views.View(state, context, lang))
 
 
 @st.cache_data(max_entries=24, ttl=3600, show_spinner=False)

@@ -162,3 +162,108 @@ def bundle(db: Database, view: View, *, version: str, link: str) -> bytes:
         exported_at=datetime.now(UTC),
     )  # fmt: skip
     return export.bundle_zip(files=[(n, b) for n, b, _ in files], readme_text=readme)
+
+
+# ---- Policy impact --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ImpactAnalysis:
+    """Every estimate of the Impact page; a part that could not be estimated holds its reason."""
+
+    policy_label: str
+    policy_date: Any
+    readings: list[str]
+    figures: list[tuple[str, go.Figure]]
+    tables: list[tuple[str, pd.DataFrame]]
+    caveats: list[str]
+    problems: list[tuple[str, str]]  # (section, reason)
+
+
+def _policy_label(query: Query, policy_id: str, lang: str) -> str:
+    policies = query("all_policies")
+    row = policies[policies["policy_id"] == policy_id]
+    if not len(row):
+        return policy_id
+    return str(row["title_es" if lang == "es" else "title_en"].iloc[0])
+
+
+def impact_analysis(query: Query, view: View) -> ImpactAnalysis:
+    """Before/after, interrupted time series, difference-in-differences and displacement."""
+    from threadpoolctl import threadpool_limits
+
+    from lib import impact, impact_charts
+    from lib.i18n import IMPACT_LABELS_ES
+
+    state, lang, f = view.state, view.lang, view.filters
+    labels = IMPACT_LABELS_ES if lang == "es" else {}
+    labels = {**labels, "simulated": t("simulated_mark", lang)}
+    policy_day = query("policy_date", state.policy)
+    policy_label = _policy_label(query, state.policy, lang)
+    event_label = type_label(state.metric, lang)
+    # The whole data span (not the view's period): the window picks the months around the policy.
+    # One provenance only: reported and simulated counts are never pooled in an estimate.
+    span = replace_filters(f, view.context, impact_provenance(state))
+    counts = query("monthly_counts_by_area", span, state.metric)
+    coverage = (queries.month_date(view.context.first_month), queries.month_date(view.context.last_month))
+    treated = list(state.treated)
+    control = list(state.control) or sorted(set(counts["area"]) - set(treated) - {"Nacional"})
+    readings, figures, tables, caveats, problems = [], [], [], [], []
+    sim = impact_provenance(state) == "simulated"
+
+    def attempt(section: str, fn):
+        try:
+            with threadpool_limits(limits=1):  # small fits: threads only add contention
+                return fn()
+        except impact.ImpactError as exc:
+            problems.append((section, str(exc)))
+            return None
+
+    if policy_day is None:
+        problems.append(("policy", f"unknown policy {state.policy}"))
+        return ImpactAnalysis(policy_label, None, [], [], [], [], problems)
+
+    table = attempt("before_after", lambda: impact.before_after(counts, policy_day, state.window, coverage=coverage))
+    if table is not None:
+        figures.append(("impact_before_after", impact_charts.forest_figure(table, labels, sim)))
+        tables.append((t("impact_before_after", lang), table.drop(columns=["caveats"], errors="ignore")))
+    treated_counts = counts[counts["area"].isin(treated)].assign(area=", ".join(treated))
+    its = attempt("its", lambda: impact.interrupted_time_series(treated_counts, policy_day, state.window,
+                                                               coverage=coverage))  # fmt: skip
+    if its is not None:
+        readings.append(impact.plain_language(its, lang, event_label=event_label, policy_label=policy_label,
+                                              area_label=", ".join(treated)))  # fmt: skip
+        figures.append(("impact_its", impact_charts.its_figure(its, labels, sim)))
+        caveats += list(its.caveats)
+    did = attempt("did", lambda: impact.difference_in_differences(counts, treated, control, policy_day,
+                                                                 state.window, coverage=coverage))  # fmt: skip
+    if did is not None:
+        readings.append(impact.plain_language(did, lang, event_label=event_label, policy_label=policy_label,
+                                              area_label=", ".join(treated), control_label=", ".join(control)))  # fmt: skip
+        figures.append(("impact_event_study", impact_charts.event_study_figure(did, labels, sim)))
+        figures.append(("impact_placebos", impact_charts.placebo_figure(did, labels, sim)))
+        caveats += list(did.caveats)
+    shares = attempt("displacement", lambda: impact.displacement(counts, policy_day, state.window, coverage=coverage))
+    if shares is not None:
+        figures.append(("impact_displacement", impact_charts.displacement_figure(shares, labels, sim)))
+        tables.append((t("impact_displacement", lang), shares.drop(columns=["caveats"], errors="ignore")))
+    routes = query("route_counts_by_area_month", span)
+    shift = attempt("route_shift", lambda: impact.route_share_shift(routes, policy_day, state.window,
+                                                                   coverage=coverage))  # fmt: skip
+    if shift is not None:
+        figures.append(("impact_route_shift", impact_charts.route_shift_figure(shift, labels, sim)))
+        tables.append((t("impact_route_shift", lang), shift.drop(columns=["caveats"], errors="ignore")))
+    if impact_provenance(state) == "simulated":
+        caveats.insert(0, "simulated")
+    return ImpactAnalysis(policy_label, policy_day, readings, figures, tables, list(dict.fromkeys(caveats)), problems)
+
+
+def impact_provenance(state: ViewState) -> str:
+    """Which rows the estimates use: simulated unless the view asks for reported only."""
+    return "reported" if state.data == "reported" else "simulated"
+
+
+def replace_filters(f: queries.Filters, context: Context, provenance: str) -> queries.Filters:
+    """The same place/type/route filters over the whole data span, for one provenance."""
+    from dataclasses import replace
+
+    return replace(f, first_month=queries.month_date(context.first_month),
+                   last_month=queries.month_date(context.last_month), provenances=(provenance,))  # fmt: skip
