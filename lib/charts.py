@@ -203,3 +203,22 @@ def route_estimates(estimates: pd.DataFrame, *, lang: str) -> go.Figure:
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title=t("axis_share_reported", lang))
     fig.update_layout(title=t("chart_route_estimates", lang), **LAYOUT)
     return fig
+
+
+def uploaded_series(series: pd.DataFrame, *, lang: str, simulated: bool) -> go.Figure:
+    """A session's uploaded rows by month and area (dashed), beside the built-in data (solid)."""
+    fig = go.Figure()
+    for i, ((group, prov), part) in enumerate(series.groupby(["group", "provenance"], sort=True)):
+        uploaded = prov == "uploaded"
+        fig.add_trace(
+            go.Scatter(
+                x=part["month"], y=part["n"], mode="lines+markers", name=f"{group} ({t(f'prov_{prov}', lang)})",
+                line={"dash": "dash" if uploaded else "solid", "color": PALETTE[i % len(PALETTE)]},
+                marker={"size": 5}, customdata=[group] * len(part),
+            )
+        )  # fmt: skip
+    fig.update_layout(title=t("upload_chart", lang), xaxis_title=t("axis_month", lang),
+                      yaxis_title=t("axis_events", lang), **LAYOUT)  # fmt: skip
+    if simulated:
+        add_simulated_mark(fig, lang)
+    return fig

@@ -401,3 +401,34 @@ def coca_years(db: Database) -> list[int]:
     """Years with DEVIDA coca hectares by department."""
     found = _df(db, "SELECT DISTINCT year FROM coca WHERE level = 'department' AND series = 'DEVIDA' ORDER BY year", {})
     return [int(y) for y in found["year"]]
+
+
+def uploaded_by_month(db: Database, f: Filters, uploaded: pd.DataFrame, include_builtin: bool) -> pd.DataFrame:
+    """Monthly counts of a session's uploaded rows by area, optionally beside the built-in data.
+
+    The upload is registered on this query's own cursor only: no other session, and no file,
+    ever sees it.
+    """
+    rows = uploaded[["date", "area", "region", "event_type", "route", "count"]].copy()
+    rows["date"] = pd.to_datetime(rows["date"])
+    params = {**f.params(), "include": include_builtin}
+    sql = f"""
+        WITH up AS (
+            SELECT date_trunc('month', date)::DATE AS month, area, region, event_type, route,
+                   'uploaded' AS provenance, sum("count")::DOUBLE AS n
+            FROM session_upload GROUP BY ALL
+        ),
+        builtin AS (
+            SELECT month, area, region, event_type, route, provenance, n::DOUBLE AS n
+            FROM rollup WHERE $include AND {ROLLUP_WHERE}
+        )
+        SELECT month, coalesce(area, '(none)') AS "group", provenance, sum(n) AS n
+        FROM (SELECT * FROM up WHERE month BETWEEN $first_month AND $last_month UNION ALL SELECT * FROM builtin)
+        GROUP BY ALL ORDER BY month, "group", provenance
+    """
+    with db.cursor() as (cur, _version):
+        cur.register("session_upload", rows)
+        try:
+            return cur.execute(sql, _bound(sql, params)).df()
+        finally:
+            cur.unregister("session_upload")

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import pandas as pd
 import streamlit as st
 
 from lib import export, queries, views
@@ -516,3 +517,74 @@ def uploads_allowed() -> tuple[bool, str | None]:
     allowed = {str(e).lower() for e in _secrets_section("pistas").get("upload_users", [])}
     email = str(st.user.get("email") or "").lower()
     return (True, None) if email and email in allowed else (False, "upload_not_allowed")
+
+
+# ---- a session's own upload (Data page) ------------------------------------------------------
+def upload_cap_mb() -> int:
+    import os
+
+    return int(os.environ.get("PISTAS_UPLOAD_MAX_MB", "50"))
+
+
+def upload_section(page: Page) -> None:
+    """Check a file against the data model and explore it, in this browser session only.
+
+    The report lives in st.session_state (one per browser session) and the file in memory:
+    nothing is written to disk, so no other session can see it and it goes when the session ends.
+    """
+    from lib import charts, ingest, queries
+    from lib.schema import EVENT_TYPES
+
+    lang = page.lang
+    st.subheader(t("upload_title", lang))
+    allowed, why = uploads_allowed()
+    if not allowed:
+        st.info(t(why, lang))
+        return
+    st.caption(t("upload_help", lang))
+    cols = st.columns(2)
+    with cols[0]:
+        download(t("template_csv", lang), ingest.template_csv, "pistas-template.csv", "text/csv", "template_csv")
+    with cols[1]:
+        download(t("template_xlsx", lang), ingest.template_xlsx, "pistas-template.xlsx",
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "template_xlsx")  # fmt: skip
+    upload = st.file_uploader(t("upload_file", lang), type=["csv", "xlsx", "parquet"], key="upload_file")
+    if upload is None:
+        st.session_state.pop("upload_report", None)
+        return
+    cap = upload_cap_mb()
+    if upload.size > cap * 2**20:
+        st.error(t("upload_too_large", lang, size=f"{upload.size / 2**20:.1f}", cap=cap))
+        return
+    acled_type = st.session_state.get("w_acled_type")
+    key = (upload.file_id, acled_type)
+    cached = st.session_state.get("upload_report")
+    if not cached or cached[0] != key:
+        with st.spinner():
+            report = ingest.load_upload(upload.getvalue(), upload.name, max_bytes=cap * 2**20,
+                                        acled_event_type=acled_type)  # fmt: skip
+        st.session_state["upload_report"] = (key, report)
+    report = st.session_state["upload_report"][1]
+    if report.fatal_reason == ingest.ACLED_TYPE_NEEDED or (report.format == "acled" and acled_type):
+        st.selectbox(t("acled_type", lang), EVENT_TYPES, index=None, key="w_acled_type",
+                     format_func=lambda v: type_label(v, lang))  # fmt: skip
+    if report.fatal:
+        st.error(report.fatal)
+        return
+    (st.success if report.ok else st.warning)(report.summary())
+    for warning in report.warnings:
+        st.caption(warning)
+    if len(report.problems):
+        st.markdown(f"**{t('upload_counts', lang)}**")
+        st.dataframe(pd.DataFrame(sorted(report.counts.items()), columns=["reason", "rows"]), hide_index=True)
+        st.markdown(f"**{t('upload_problems', lang)}**")
+        st.dataframe(report.problems.head(500), hide_index=True)
+        download(t("upload_rejects", lang), lambda: ingest.rejects_csv(report), f"{upload.name}.problems.csv",
+                 "text/csv", "upload_rejects")  # fmt: skip
+    if len(report.valid):
+        st.markdown(f"**{t('upload_valid', lang)}** ({len(report.valid):,})")
+        st.dataframe(report.valid.head(200), hide_index=True)
+        beside = st.toggle(t("upload_with_builtin", lang), key="upload_with_builtin")
+        series = queries.uploaded_by_month(page.db, page.filters, report.valid, beside)
+        fig = charts.uploaded_series(series, lang=lang, simulated=beside and page.simulated_in_view)
+        chart(page, fig, key="upload_series", name="upload_series")

@@ -62,6 +62,9 @@ with ui.guard(page):
                     name("parquet"), "application/vnd.apache.parquet", "download_parquet")  # fmt: skip
 
 with ui.guard(page):
+    ui.upload_section(page)
+
+with ui.guard(page):
     ui.page_exports(page, title=t("page_data", lang), tables=[(t("rows_in_view", lang, n=f"{total:,}"), rows)])
 
 ui.footer(page)

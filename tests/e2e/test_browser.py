@@ -131,3 +131,20 @@ def test_clicking_a_line_narrows_the_view_and_clear_undoes_it(app_server, contex
     page.wait_for_url(lambda url: "areas=" not in url, timeout=20_000)
     wait_for_app(page)
     assert_no_exception(page)
+
+
+def test_upload_a_valid_and_a_broken_file(app_server, context):
+    from lib import ingest
+
+    page = context.new_page()
+    page.goto(f"{app_server}/Data")
+    wait_for_app(page)
+    chooser = page.locator("[data-testid='stFileUploaderDropzoneInput']")
+    chooser.set_input_files(files=[{"name": "mine.csv", "mimeType": "text/csv", "buffer": ingest.template_csv()}])
+    page.get_by_text("2 new and valid, 0 invalid").wait_for(timeout=30_000)
+    header = ingest.template_csv().decode("utf-8-sig").splitlines()[0]
+    broken = (header + "\n" + ",".join(["x"] * len(header.split(",")))).encode()
+    chooser.set_input_files(files=[{"name": "broken.csv", "mimeType": "text/csv", "buffer": broken}])
+    page.get_by_text("0 new and valid, 1 invalid").wait_for(timeout=30_000)
+    assert page.get_by_text("Problems, row by row").is_visible()
+    assert_no_exception(page)
