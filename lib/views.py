@@ -224,7 +224,7 @@ def impact_analysis(query: Query, view: View) -> ImpactAnalysis:
     table = attempt("before_after", lambda: impact.before_after(counts, policy_day, state.window, coverage=coverage))
     if table is not None:
         figures.append(("impact_before_after", impact_charts.forest_figure(table, labels, sim)))
-        tables.append((t("impact_before_after", lang), table.drop(columns=["caveats"], errors="ignore")))
+        tables.append((t("impact_before_after", lang), _plain(table)))
     treated_counts = counts[counts["area"].isin(treated)].assign(area=", ".join(treated))
     its = attempt("its", lambda: impact.interrupted_time_series(treated_counts, policy_day, state.window,
                                                                coverage=coverage))  # fmt: skip
@@ -244,16 +244,23 @@ def impact_analysis(query: Query, view: View) -> ImpactAnalysis:
     shares = attempt("displacement", lambda: impact.displacement(counts, policy_day, state.window, coverage=coverage))
     if shares is not None:
         figures.append(("impact_displacement", impact_charts.displacement_figure(shares, labels, sim)))
-        tables.append((t("impact_displacement", lang), shares.drop(columns=["caveats"], errors="ignore")))
+        tables.append((t("impact_displacement", lang), _plain(shares)))
     routes = query("route_counts_by_area_month", span)
     shift = attempt("route_shift", lambda: impact.route_share_shift(routes, policy_day, state.window,
                                                                    coverage=coverage))  # fmt: skip
     if shift is not None:
         figures.append(("impact_route_shift", impact_charts.route_shift_figure(shift, labels, sim)))
-        tables.append((t("impact_route_shift", lang), shift.drop(columns=["caveats"], errors="ignore")))
+        tables.append((t("impact_route_shift", lang), _plain(shift)))
     if impact_provenance(state) == "simulated":
         caveats.insert(0, "simulated")
     return ImpactAnalysis(policy_label, policy_day, readings, figures, tables, list(dict.fromkeys(caveats)), problems)
+
+
+def _plain(table: pd.DataFrame) -> pd.DataFrame:
+    """A result table for display: per-row caveat codes and table attrs (shown as text) removed."""
+    out = table.drop(columns=["caveats"], errors="ignore")
+    out.attrs = {}
+    return out
 
 
 def impact_provenance(state: ViewState) -> str:
