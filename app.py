@@ -44,7 +44,7 @@ with ui.guard(page):
         ui.select(page, "metric", t("metric", lang), EVENT_TYPES, lambda v: type_label(v, lang))
     with right:
         ui.select(page, "by", t("group_by", lang), ("area", "region"), lambda v: t(f"by_{v}", lang), segmented=True)
-    fig = views.overview_series(page.query, page.view)
+    fig = page.query_view("overview_series")
     st.caption(t("cross_filter_help", lang))
     event = ui.chart(page, fig, key=f"overview_series_{hash(state)}", name="overview_series", select=True)
     ui.cross_filter(page, event)

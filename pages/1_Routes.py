@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib import ui, views
+from lib import ui
 from lib.i18n import t
 
 page = ui.setup("page_routes")
@@ -10,7 +10,7 @@ lang = page.lang
 ui.title(page, "page_routes")
 
 with ui.guard(page):
-    figures = dict(views.routes_figures(page.query, page.view))
+    figures = dict(page.query_view("routes_figures"))
     if "route_shares" not in figures:
         st.info(t("no_rows", lang))
     else:
