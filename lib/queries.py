@@ -152,10 +152,11 @@ def kpis(db: Database, f: Filters, provenance: str) -> Kpis:
     ).set_index("event_type")
     strips = _df(
         db,
-        f"""WITH s AS (SELECT airstrip_id, days_to_rebuild FROM strip_cycles WHERE {STRIPS_WHERE})
-            SELECT (SELECT count(*) FROM (SELECT airstrip_id FROM s GROUP BY 1 HAVING count(*) > 1))
+        f"""SELECT count(*) FILTER (WHERE prev_month >= $first_month
+                                      AND (prev2_month IS NULL OR prev2_month < $first_month))
                        AS repeat_strips,
-                   (SELECT median(days_to_rebuild) FROM s) AS median_days""",
+                   median(days_to_rebuild) AS median_days
+            FROM strip_cycles WHERE {STRIPS_WHERE}""",
         params,
     ).iloc[0]
 
@@ -250,7 +251,7 @@ def reported_facts(db: Database, f: Filters) -> pd.DataFrame:
         f"""SELECT e.event_id, e.date, e.date_end, e.date_precision, e.area, e.region,
                    e.event_type, e."count", e.quantity_kg, e.notes,
                    s.title AS source_title, s.publisher AS source_publisher, s.url AS source_url
-            FROM events e LEFT JOIN sources s USING (source_id)
+            FROM cited e LEFT JOIN sources s USING (source_id)
             WHERE {EVENTS_WHERE}
             ORDER BY e.date, e.event_id""",
         params,
@@ -342,7 +343,7 @@ def sources_for_view(db: Database, f: Filters) -> pd.DataFrame:
     return _df(
         db,
         f"""SELECT s.source_id, s.title, s.publisher, s.date, s.url, count(*) AS rows_cited
-            FROM events e JOIN sources s USING (source_id)
+            FROM cited e JOIN sources s USING (source_id)
             WHERE {EVENTS_WHERE}
             GROUP BY ALL ORDER BY s.date, s.title""",
         f.params(),
@@ -354,14 +355,15 @@ def events_for_map(db: Database, f: Filters, limit: int = MAP_POINT_LIMIT) -> pd
     params = {**f.params(), "limit": limit}
     return _df(
         db,
-        f"""WITH located AS (
+        f"""WITH sample AS MATERIALIZED (
+                -- One scan with a top-N by a hash of the id: a repeatable sample that does not
+                -- write every located event of a 10M-row view to a temporary table.
                 SELECT e.event_id, e.date, e.lat, e.lon, e.event_type, e.route, e."count",
                        e.provenance, e.airstrip_id, e.area, e.region,
                        coalesce(e.district, e.province, e.region, e.area) AS place, e.source_id
-                FROM events e WHERE {EVENTS_WHERE} AND e.lat IS NOT NULL AND e.lon IS NOT NULL
-            ),
-            sample AS (
-                SELECT * FROM located ORDER BY hash(event_id) LIMIT $limit
+                FROM events e
+                WHERE {EVENTS_WHERE} AND e.lat IS NOT NULL AND e.lon IS NOT NULL
+                ORDER BY hash(e.event_id) LIMIT $limit
             ),
             strips AS (
                 SELECT airstrip_id, count(*) AS times_destroyed,
