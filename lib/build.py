@@ -51,6 +51,9 @@ SOURCED_TABLES = {
     "regions": "regions.csv",
     "places": "places.csv",
 }
+# Bump when the build's outputs change shape (a new table or column): the version then changes,
+# so a build of the same data in the new layout never reuses a folder in the old one.
+BUILD_FORMAT = "2"
 KEEP_VERSIONS = 3  # current, previous (for --rollback), and one a running app may still read
 
 
@@ -256,7 +259,7 @@ def build(spec: BuildSpec, *, force: bool = False, log=print) -> str:
         raw = stage / "raw"
         raw.mkdir()
         (stage / "spill").mkdir()
-        digest = hashlib.sha256()
+        digest = hashlib.sha256(f"pistas-build-format-{BUILD_FORMAT}".encode())
         counts = _write_raw_events(spec, raw, digest)
         for filename in sorted(SOURCED_TABLES.values()):
             digest.update((spec.sourced / filename).read_bytes())
