@@ -60,16 +60,16 @@ class Page:
     db: Database
 
     @property
+    def view(self) -> views.View:
+        return views.View(self.state, self.context, self.lang)
+
+    @property
     def filters(self) -> queries.Filters:
-        return queries.filters_for(self.state, self.context)
+        return self.view.filters
 
     @property
     def simulated_in_view(self) -> bool:
-        return "simulated" in self.state.provenances()
-
-    @property
-    def view(self) -> views.View:
-        return views.View(self.state, self.context, self.lang)
+        return self.view.simulated
 
     def query_view(self, name: str):
         """A lib.views analysis of this view (e.g. impact fits), cached by data version and view."""

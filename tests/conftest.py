@@ -80,3 +80,20 @@ def browser():
         chromium.close()
 
 
+
+
+def run_page(page: str, params: dict[str, str] | None = None, secrets: dict | None = None):
+    """Run a page under AppTest as the browser does: the entrypoint first, then the page.
+
+    Classic multipage mode: a page file run on its own cannot link back to app.py.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if page != "app.py":
+        at.switch_page(page)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    for key, value in (secrets or {}).items():
+        at.secrets[key] = value
+    return at.run()

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import queries as q
 from lib.state import ViewState
+from tests.conftest import run_page
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
@@ -31,13 +32,7 @@ def fixture_env(fixture_data_dir, monkeypatch):
 
 
 def run(page: str, params: dict[str, str] | None = None) -> AppTest:
-    # Classic multipage mode: pages run under the entrypoint, as in the browser.
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if page != "app.py":
-        at.switch_page(page)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    return at.run()
+    return run_page(page, params)
 
 
 @pytest.mark.parametrize("page", PAGES)

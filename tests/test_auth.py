@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import run_page
+
 ROOT = Path(__file__).resolve().parents[1]
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
@@ -21,12 +23,7 @@ def fixture_env(fixture_data_dir, monkeypatch):
 
 
 def run(page: str, secrets: dict | None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if page != "app.py":
-        at.switch_page(page)
-    for key, value in (secrets or {}).items():
-        at.secrets[key] = value
-    return at.run()
+    return run_page(page, secrets=secrets)
 
 
 @pytest.mark.parametrize("page", ["app.py", "pages/1_Routes.py", "pages/2_Map.py", "pages/4_Data.py"])

@@ -12,19 +12,14 @@ from lib import queries as q
 from lib.build import BuildSpec, build
 from lib.db import Database, DataUnavailable
 from lib.state import ViewState
-from tests.conftest import FIXTURES, write_events_parquet
+from tests.conftest import FIXTURES, run_page, write_events_parquet
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(page: str, data_dir: Path, monkeypatch, params=None) -> AppTest:
     monkeypatch.setenv("PISTAS_DATA_DIR", str(data_dir))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if page != "app.py":
-        at.switch_page(page)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    return at.run()
+    return run_page(page, params)
 
 
 def errors(at: AppTest) -> str:

@@ -6,16 +6,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import run_page
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_GEO = ROOT.parent / "shared" / "geo"
 
 
 def run_map(params=None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.switch_page("pages/2_Map.py")
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    return at.run()
+    return run_page("pages/2_Map.py", params)
 
 
 def region_layer(at: AppTest) -> dict:

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib import ingest
+from tests.conftest import run_page
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,9 +18,7 @@ def fixture_env(fixture_data_dir, monkeypatch):
 
 
 def data_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.switch_page("pages/4_Data.py")
-    return at.run()
+    return run_page("pages/4_Data.py")
 
 
 def tree_digest(folder: Path) -> str:
