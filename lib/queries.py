@@ -356,14 +356,12 @@ def events_for_map(db: Database, f: Filters, limit: int = MAP_POINT_LIMIT) -> pd
     return _df(
         db,
         f"""WITH sample AS MATERIALIZED (
-                -- One scan with a top-N by a hash of the id: a repeatable sample that does not
-                -- write every located event of a 10M-row view to a temporary table.
+                -- map_points is stored in a fixed pseudo-random order (hash of the id): the
+                -- first N matching rows are a repeatable sample, and a broad view stops early.
                 SELECT e.event_id, e.date, e.lat, e.lon, e.event_type, e.route, e."count",
-                       e.provenance, e.airstrip_id, e.area, e.region,
-                       coalesce(e.district, e.province, e.region, e.area) AS place, e.source_id
-                FROM events e
-                WHERE {EVENTS_WHERE} AND e.lat IS NOT NULL AND e.lon IS NOT NULL
-                ORDER BY hash(e.event_id) LIMIT $limit
+                       e.provenance, e.airstrip_id, e.area, e.region, e.place, e.source_id
+                FROM map_points e WHERE {EVENTS_WHERE}
+                LIMIT $limit
             ),
             strips AS (
                 SELECT airstrip_id, count(*) AS times_destroyed,
@@ -394,7 +392,7 @@ def events_by_region(db: Database, f: Filters) -> pd.DataFrame:
 def located_events_count(db: Database, f: Filters) -> int:
     """How many events in view have coordinates (the map says when it shows a sample)."""
     return _scalar(
-        db, f"SELECT count(*) FROM events e WHERE {EVENTS_WHERE} AND e.lat IS NOT NULL AND e.lon IS NOT NULL",
+        db, f"SELECT count(*) FROM map_points e WHERE {EVENTS_WHERE}",
         f.params(),
     )  # fmt: skip
 
