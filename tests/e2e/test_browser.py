@@ -83,7 +83,7 @@ def test_spanish(app_server, context):
     assert page.get_by_role("heading", name="Pistas: hacia dónde").first.is_visible()
 
 
-def test_csv_download_holds_exactly_the_rows_of_the_view(app_server, context, demo_db):
+def test_csv_xlsx_parquet_downloads_hold_exactly_the_rows_of_the_view(app_server, context, demo_db):
     import io
 
     import pandas as pd
@@ -104,6 +104,25 @@ def test_csv_download_holds_exactly_the_rows_of_the_view(app_server, context, de
     assert len(got) == len(expected) > 0
     assert got["event_id"].tolist() == expected["event_id"].tolist()
     assert set(got["provenance"]) <= {"simulated", "reported"}
+
+    # The same rows as Excel (with its about sheet) and as Parquet (events schema).
+    import openpyxl
+    import pyarrow.parquet as pq
+
+    from lib.schema import EVENTS_SCHEMA
+
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Excel (XLSX)", exact=True).click()
+    workbook = openpyxl.load_workbook(io.BytesIO(open(info.value.path(), "rb").read()), read_only=True)
+    data_rows = list(workbook["data"].iter_rows(values_only=True))
+    assert [r[0] for r in data_rows[1:]] == expected["event_id"].tolist()
+    about = [v for row in workbook["about"].iter_rows(values_only=True) for v in row if v]
+    assert any(str(v).startswith(app_server) for v in about)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Parquet", exact=True).click()
+    table = pq.read_table(info.value.path())
+    assert table.schema.remove_metadata().equals(EVENTS_SCHEMA)
+    assert table.column("event_id").to_pylist() == expected["event_id"].tolist()
 
 
 POINT_ON_VRAEM_LINE = """() => {
