@@ -75,6 +75,10 @@ class Page:
         """A lib.views analysis of this view (e.g. impact fits), cached by data version and view."""
         return _cached_view(name, str(self.db.built), self.version, self.state, self.context, self.lang)
 
+    def query_static(self, name: str):
+        """A lib.views result that does not depend on the filters, cached by version and language."""
+        return _cached_static(name, str(self.db.built), self.version, self.context, self.lang)
+
     def query(self, name: str, *args, **kwargs):
         """A named query from lib.queries, cached by data version and arguments."""
         cached = _cached_heavy_query if name in HEAVY_QUERIES else _cached_query
@@ -104,6 +108,19 @@ def _cached_view(name: str, built: str, version: str, state: ViewState, context:
     from pathlib import Path
 
     return getattr(views, name)(views.direct_query(database(Path(built))), views.View(state, context, lang))
+
+
+@st.cache_data(max_entries=20, ttl=3600, show_spinner=False)
+def _cached_static(name: str, built: str, version: str, context: Context, lang: str):
+    from pathlib import Path
+
+    return getattr(views, name)(views.direct_query(database(Path(built))), views.View(ViewState(), context, lang))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _images_available() -> tuple[bool, str]:
+    # Probing for Chromium costs a few ms; a page draws several charts per rerun.
+    return export.image_export_available()
 
 
 @st.cache_data(max_entries=24, ttl=3600, show_spinner=False)
@@ -328,7 +345,7 @@ def chart(page: Page, fig, *, key: str, name: str, select: bool = False):
     event = (st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", config=config)
              if select else st.plotly_chart(fig, key=key, config=config))  # fmt: skip
     with st.popover(t("download_image", page.lang), icon=":material/image:"):
-        ok, why = export.image_export_available()
+        ok, why = _images_available()
         if not ok:
             st.caption(t("images_unavailable", page.lang, reason=why))
         else:

@@ -86,16 +86,25 @@ def overview_kpis(query: Query, view: View) -> list[tuple[str, str]]:
 
 
 # ---- Routes ---------------------------------------------------------------------------------
-def routes_figures(query: Query, view: View) -> list[tuple[str, go.Figure]]:
-    """(file stem, figure) for the Routes page: shares over time, by season, as reported."""
+def route_filtered_figures(query: Query, view: View) -> list[tuple[str, go.Figure]]:
+    """(file stem, figure): route shares over time and by season, for the view's filters."""
     out = []
     shares = query("route_counts_by_area_month", view.filters)
     if not shares.empty:
         out.append(("route_shares", charts.route_shares(shares, lang=view.lang, simulated=view.simulated)))
         profile = query("route_shares_by_month_of_year", view.filters)
         out.append(("route_season", charts.route_season(profile, lang=view.lang, simulated=view.simulated)))
-    out.append(("route_estimates", charts.route_estimates(query("route_share_estimates"), lang=view.lang)))
     return out
+
+
+def route_estimates_figure(query: Query, view: View) -> go.Figure:
+    """The reported route-share estimates: the same for every filter (depends on data and language)."""
+    return charts.route_estimates(query("route_share_estimates"), lang=view.lang)
+
+
+def routes_figures(query: Query, view: View) -> list[tuple[str, go.Figure]]:
+    """(file stem, figure) for the Routes page: shares over time, by season, as reported."""
+    return [*route_filtered_figures(query, view), ("route_estimates", route_estimates_figure(query, view))]
 
 
 # ---- exports --------------------------------------------------------------------------------

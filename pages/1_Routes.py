@@ -10,7 +10,7 @@ lang = page.lang
 ui.title(page, "page_routes")
 
 with ui.guard(page):
-    figures = dict(page.query_view("routes_figures"))
+    figures = dict(page.query_view("route_filtered_figures"))
     if "route_shares" not in figures:
         st.info(t("no_rows", lang))
     else:
@@ -19,7 +19,7 @@ with ui.guard(page):
                          name="route_shares", select=True)  # fmt: skip
         ui.cross_filter(page, event)
         ui.chart(page, figures["route_season"], key="routes_season", name="route_season")
-    ui.chart(page, figures["route_estimates"], key="routes_estimates", name="route_estimates")
+    ui.chart(page, page.query_static("route_estimates_figure"), key="routes_estimates", name="route_estimates")
     estimates = page.query("route_share_estimates")
     columns = ["period", "area", "route", "share_low", "share", "share_high", "basis", "source_title", "source_url"]
     st.dataframe(estimates[columns], hide_index=True, column_config={"source_url": st.column_config.LinkColumn()})
