@@ -51,6 +51,8 @@ with ui.guard(page):
 
 with ui.guard(page):
     st.subheader(t("exports", lang))
-    ui.page_exports(page, title=t("app_title", lang), kpis=views.overview_kpis(page.query, page.view))
+    db, view = page.db, page.view
+    ui.page_exports(page, title=t("app_title", lang),
+                    kpis=lambda: views.overview_kpis(views.direct_query(db), view))  # fmt: skip
 
 ui.footer(page)

@@ -308,8 +308,9 @@ def annotated_copy(
     return out
 
 
-def figure_png(
+def figure_image(
     fig: go.Figure,
+    fmt: str,
     *,
     caption: str,
     simulated_mark: str | None,
@@ -317,23 +318,20 @@ def figure_png(
     height: int = 900,
     scale: float = 2,
 ) -> bytes:
-    """PNG of ``fig`` (``width*scale`` x ``height*scale`` pixels) with caption and mark."""
+    """PNG (``width*scale`` x ``height*scale`` pixels) or SVG (vector; ``scale`` sets only its
+    nominal size) of ``fig`` with caption and mark, drawn on a copy."""
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"image format must be png or svg, not {fmt!r}")
     copy = annotated_copy(fig, caption=caption, simulated_mark=simulated_mark, width=width, height=height)
-    return _render(copy, "png", width, height, scale)
+    return _render(copy, fmt, width, height, scale)
 
 
-def figure_svg(
-    fig: go.Figure,
-    *,
-    caption: str,
-    simulated_mark: str | None,
-    width: int = 1600,
-    height: int = 900,
-    scale: float = 2,
-) -> bytes:
-    """SVG of ``fig`` with caption and mark (vector; ``scale`` only sets its nominal size)."""
-    copy = annotated_copy(fig, caption=caption, simulated_mark=simulated_mark, width=width, height=height)
-    return _render(copy, "svg", width, height, scale)
+def figure_png(fig: go.Figure, **kwargs: Any) -> bytes:
+    return figure_image(fig, "png", **kwargs)
+
+
+def figure_svg(fig: go.Figure, **kwargs: Any) -> bytes:
+    return figure_image(fig, "svg", **kwargs)
 
 
 def plotly_download_config(

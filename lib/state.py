@@ -267,10 +267,6 @@ def _check_period(state: ViewState, context: Context) -> tuple[ViewState, list[P
     return replace(state, start=start, end=end, month=month), problems
 
 
-def state_fields() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(ViewState))
-
-
 def period_end(state: ViewState, context: Context) -> str:
     """The effective last month of the view."""
     return state.end or context.last_month

@@ -203,7 +203,7 @@ def _widget(page: Page, field: str, value: object) -> dict:
     return {"key": key}
 
 
-def _months(first: str, last: str) -> list[str]:
+def month_list(first: str, last: str) -> list[str]:
     import pandas as pd
 
     return [m.strftime("%Y-%m") for m in pd.period_range(first, last, freq="M").to_timestamp()]
@@ -214,7 +214,7 @@ def _sidebar(page: Page) -> None:
     with st.sidebar:
         nav_links(page)
         st.header(t("filters", lang))
-        months = _months(min(ctx.first_month, "2010-01"), ctx.last_month)
+        months = month_list(min(ctx.first_month, "2010-01"), ctx.last_month)
         start = state.start if state.start in months else months[0]
         end = state.end or ctx.last_month
         st.select_slider(
@@ -356,9 +356,12 @@ def chart(page: Page, fig, *, key: str, name: str, select: bool = False):
     return event
 
 
-def page_exports(page: Page, *, title: str, kpis: list[tuple[str, str]] | None = None,
+def page_exports(page: Page, *, title: str, kpis: Callable[[], list[tuple[str, str]]] | None = None,
                  tables: list[tuple[str, object]] | None = None) -> None:  # fmt: skip
-    """The report of this page (HTML) and the bundle of the whole view (zip), made on click."""
+    """The report of this page (HTML) and the bundle of the whole view (zip), made on click.
+
+    `kpis` is a callable so the report's figures are computed only when it is downloaded.
+    """
     figures = list(st.session_state.get("_figures", {}).items())
     db, view, version, link = page.db, page.view, page.version, share_link(page)
     stem = export.export_filename("view", list(page.state.areas), page.state.start,
@@ -368,7 +371,7 @@ def page_exports(page: Page, *, title: str, kpis: list[tuple[str, str]] | None =
     with cols[0]:
         download(t("download_report", page.lang),
                  lambda: views.report(query, view, version=version, link=link, title=title, figures=figures,
-                                      kpis=kpis or [], tables=tables or []),
+                                      kpis=kpis() if kpis else [], tables=tables or []),
                  f"{stem}_report.html", "text/html", "download_report")  # fmt: skip
     with cols[1]:
         download(t("download_bundle", page.lang), lambda: views.bundle(db, view, version=version, link=link),
@@ -462,10 +465,6 @@ def picked_region(event) -> str | None:
         if isinstance(name, str) and name in PLACE_OPTIONS:
             return name
     return None
-
-
-def months_between(first: str, last: str) -> list[str]:
-    return _months(first, last)
 
 
 def playback(page: Page, months: list[str]) -> None:

@@ -119,8 +119,7 @@ def caption(view: View, version: str) -> str:
 
 def image(fig: go.Figure, view: View, version: str, fmt: str) -> bytes:
     mark = t("simulated_mark", view.lang) if view.simulated else None
-    render = export.figure_png if fmt == "png" else export.figure_svg
-    return render(fig, caption=caption(view, version), simulated_mark=mark)
+    return export.figure_image(fig, fmt, caption=caption(view, version), simulated_mark=mark)
 
 
 def all_figures(query: Query, view: View) -> list[tuple[str, go.Figure]]:

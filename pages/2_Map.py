@@ -21,6 +21,15 @@ def shift_months(month: date, n: int) -> date:
     return (pd.Timestamp(month) + pd.DateOffset(months=n)).date()
 
 
+def policy_periods(f: queries.Filters) -> tuple[queries.Filters, queries.Filters]:
+    """The view's filters for the `window` months before and after the chosen policy's month."""
+    policy_day = page.query("policy_date", state.policy) or date(2015, 8, 20)
+    start = policy_day.replace(day=1)
+    before = replace(f, first_month=shift_months(start, -state.window), last_month=shift_months(start, -1))
+    after = replace(f, first_month=start, last_month=shift_months(start, state.window - 1))
+    return before, after
+
+
 def policy_label() -> str:
     policies = page.query("all_policies")
     row = policies[policies["policy_id"] == state.policy]
@@ -46,10 +55,7 @@ def region_metric(f: queries.Filters) -> tuple[pd.DataFrame, str]:
         df["label"] = df["value"].map(lambda v: f"{v:,.0f} ha")
         return df, t("shade_coca", lang, year=year)
     if state.shade == "change":
-        policy_day = page.query("policy_date", state.policy) or date(2015, 8, 20)
-        start = policy_day.replace(day=1)
-        before = replace(f, first_month=shift_months(start, -state.window), last_month=shift_months(start, -1))
-        after = replace(f, first_month=start, last_month=shift_months(start, state.window - 1))
+        before, after = policy_periods(f)
         b = page.query("events_by_region", before).set_index("region")["n"]
         a = page.query("events_by_region", after).set_index("region")["n"]
         both = pd.concat({"before": b, "after": a}, axis=1).fillna(0)
@@ -140,12 +146,7 @@ with ui.guard(page):
     controls()
     f = page.filters
     if state.split:
-        policy_day = page.query("policy_date", state.policy) or date(2015, 8, 20)
-        start = policy_day.replace(day=1)
-        periods = (
-            ("before", replace(f, first_month=shift_months(start, -state.window), last_month=shift_months(start, -1))),
-            ("after", replace(f, first_month=start, last_month=shift_months(start, state.window - 1))),
-        )
+        periods = tuple(zip(("before", "after"), policy_periods(f), strict=True))
         for col, (which, pf) in zip(st.columns(2), periods, strict=True):
             with col:
                 heading = t(which, lang, policy=policy_label(), start=f"{pf.first_month:%Y-%m}",
@@ -154,7 +155,7 @@ with ui.guard(page):
                 deck, legend, shown = deck_for(pf)
                 draw(deck, f"map_{which}_{hash(state)}", legend, shown, pf)
     else:
-        months = ui.months_between(state.start, state.end or ctx.last_month)
+        months = ui.month_list(state.start, state.end or ctx.last_month)
         ui.playback(page, months)
         if state.month:
             month_start = queries.month_date(state.month)

@@ -58,7 +58,7 @@ with ui.guard(page):
 with ui.guard(page):
     st.subheader(t("exports", lang))
     ui.page_exports(page, title=t("page_impact", lang),
-                    kpis=[(t("impact_reading", lang), " ".join(analysis.readings))],
+                    kpis=lambda: [(t("impact_reading", lang), " ".join(analysis.readings))],
                     tables=analysis.tables)  # fmt: skip
 
 ui.footer(page)
