@@ -6,6 +6,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import assert_no_exception, wait_for_app
 
@@ -70,8 +71,8 @@ def test_presenter_mode_hides_the_sidebar(app_server, context):
     page = context.new_page()
     page.goto(f"{app_server}/?present=1")
     wait_for_app(page)
-    assert not page.locator("[data-testid='stSidebar']").is_visible()
-    assert page.get_by_text("all event types").first.is_visible()  # the view line stays
+    expect(page.locator("[data-testid='stSidebar']")).to_be_hidden()
+    expect(page.get_by_text("all event types").first).to_be_visible()  # the view line stays
 
 
 def test_spanish(app_server, context):
@@ -80,7 +81,7 @@ def test_spanish(app_server, context):
     page.wait_for_selector("text=Versión de datos", timeout=30_000)
     label = page.locator("[data-testid='stMetricLabel']", has_text="Pistas inhabilitadas").first
     label.wait_for(state="visible", timeout=10_000)
-    assert page.get_by_role("heading", name="Pistas: hacia dónde").first.is_visible()
+    expect(page.get_by_role("heading", name="Pistas: hacia dónde").first).to_be_visible()
 
 
 def test_csv_xlsx_parquet_downloads_hold_exactly_the_rows_of_the_view(app_server, context, demo_db):
@@ -165,5 +166,6 @@ def test_upload_a_valid_and_a_broken_file(app_server, context):
     broken = (header + "\n" + ",".join(["x"] * len(header.split(",")))).encode()
     chooser.set_input_files(files=[{"name": "broken.csv", "mimeType": "text/csv", "buffer": broken}])
     page.get_by_text("0 new and valid, 1 invalid").wait_for(timeout=30_000)
-    assert page.get_by_text("Problems, row by row").is_visible()
+    # The summary line streams in before the table headings; expect() waits for them.
+    expect(page.get_by_text("Problems, row by row")).to_be_visible()
     assert_no_exception(page)
