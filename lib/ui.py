@@ -272,9 +272,9 @@ def nav_links(page: Page) -> None:
 
 
 def share_box(page: Page) -> None:
-    link = share_link(page)
-    st.caption(t("share", page.lang))
-    st.code(link, language=None, wrap_lines=True)
+    # A text box, not st.code: a code block makes every page fetch and parse Streamlit's
+    # 1.5 MB syntax highlighter, which delays the map's first draw by about 0.3 s.
+    st.text_input(t("share", page.lang), share_link(page))
     st.caption(t("share_help", page.lang))
 
 

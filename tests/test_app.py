@@ -89,3 +89,11 @@ def test_simulated_banner_only_with_simulated_data():
     reported = run("app.py", {"data": "reported"})
     assert any("Simulated data in view" in w.value for w in with_sim.warning)
     assert not any("Simulated data in view" in w.value for w in reported.warning)
+
+
+def test_share_box_holds_the_canonical_link_of_the_view(fixture_db):
+    at = run("app.py", {"areas": "vraem", "start": "2014-01"})
+    box = next(w for w in at.text_input if w.label == "Share this view")
+    query = box.value.split("?", 1)[1]
+    expected = {"areas": "VRAEM", "start": "2014-01", "v": fixture_db.version()}
+    assert dict(pair.split("=", 1) for pair in query.split("&")) == expected
