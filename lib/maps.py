@@ -187,9 +187,13 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _texts(series: pd.Series) -> list[str]:
+    """`_text` of each value, vectorised (10k tooltip rows per deck)."""
+    return series.astype("string").fillna("").tolist()
+
+
 def _date_text(series: pd.Series) -> list[str]:
-    dates = pd.to_datetime(series, errors="coerce")
-    return [d.strftime("%Y-%m-%d") if not pd.isna(d) else "" for d in dates]
+    return pd.to_datetime(series, errors="coerce").dt.strftime("%Y-%m-%d").fillna("").tolist()
 
 
 def _number_text(value: Any) -> str:
@@ -205,7 +209,8 @@ def _number_text(value: Any) -> str:
 
 
 def _coord(series: pd.Series) -> list[float]:
-    return [round(float(v), COORD_DECIMALS) for v in pd.to_numeric(series, errors="coerce")]
+    # Python's round, not numpy's: it rounds the exact binary value (float32 columns sit on ties).
+    return [round(v, COORD_DECIMALS) for v in pd.to_numeric(series, errors="coerce").astype(float).tolist()]
 
 
 def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
@@ -348,12 +353,10 @@ def _event_tooltip_fields(events: pd.DataFrame) -> dict[str, list[str]]:
     n = len(events)
     source = events["source_title"] if "source_title" in events.columns else [None] * n
     return {
-        "place": [_text(v) for v in (events["place"] if "place" in events.columns else [None] * n)],
+        "place": _texts(events["place"]) if "place" in events.columns else [""] * n,
         "date": _date_text(events["date"]) if "date" in events.columns else [""] * n,
-        "provenance": [
-            _text(v) for v in (events["provenance"] if "provenance" in events.columns else [None] * n)
-        ],
-        "source": [_text(v)[:SOURCE_MAX_CHARS] for v in source],
+        "provenance": _texts(events["provenance"]) if "provenance" in events.columns else [""] * n,
+        "source": [v[:SOURCE_MAX_CHARS] for v in _texts(pd.Series(source, dtype=object))],
     }
 
 
@@ -572,6 +575,29 @@ class CompactDeck(pdk.Deck):
         return json.dumps(
             self, sort_keys=True, default=default_serialize, separators=(",", ":"), ensure_ascii=False
         )
+
+
+@dataclass(frozen=True)
+class SerializedDeck:
+    """A deck as the JSON text ``st.pydeck_chart`` sends, plus its tooltip: cacheable and cheap.
+
+    ``st.pydeck_chart`` reads only ``to_json()``, ``_tooltip`` and a few optional attributes of
+    the object it is given, so this stands in for the Deck once it has been built.
+    """
+
+    json: str
+    tooltip: dict[str, Any]
+
+    @classmethod
+    def of(cls, deck: pdk.Deck) -> SerializedDeck:
+        return cls(deck.to_json(), dict(deck._tooltip))
+
+    def to_json(self) -> str:
+        return self.json
+
+    @property
+    def _tooltip(self) -> dict[str, Any]:
+        return self.tooltip
 
 
 _TIP_CSS = "<style>.pt-b{display:none}.pt-r .pt-r,.pt-e .pt-e,.pt-s .pt-e,.pt-s .pt-s{display:block}</style>"

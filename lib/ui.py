@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from lib import export, queries, views
+from lib import export, geo, paths, queries, views
 from lib.db import Database, DataUnavailable, database
 from lib.i18n import language_from_locale, problem_text, route_label, t, type_label
 from lib.paths import REPO_ROOT
@@ -84,6 +85,12 @@ class Page:
         cached = _cached_heavy_query if name in HEAVY_QUERIES else _cached_query
         return cached(name, str(self.db.built), self.version, args, tuple(sorted(kwargs.items())))
 
+    def map_panel(self, which: str):
+        """One map of the Map page (lib.map_view.MapPanel), cached by data version, view,
+        language and where boundaries come from."""
+        return _cached_map_panel(which, str(self.db.built), self.version, self.state, self.context, self.lang,
+                                 boundaries_source())  # fmt: skip
+
 
 # ---- caching at the edge ------------------------------------------------------------------
 # Caches are bounded by entries: most results are a few KB (1,000 views ≈ a few MB); the map's
@@ -126,6 +133,30 @@ def _images_available() -> tuple[bool, str]:
 @st.cache_data(max_entries=24, ttl=3600, show_spinner=False)
 def _cached_heavy_query(name: str, built: str, version: str, args: tuple, kwargs: tuple):
     return _run_query(name, built, args, kwargs)
+
+
+def boundaries_source() -> tuple[str | None, str | None, str]:
+    """Where region boundaries can come from (lib.geo's order): a changed setting is a new key."""
+    return os.environ.get(geo.ENV_GEO_DIR), os.environ.get(geo.ENV_OFFLINE), str(paths.data_dir())
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def boundaries(source: tuple[str | None, str | None, str] | None = None) -> tuple[geo.GeoResult, dict | None]:
+    """(regions, rivers) for the maps; `source` is only the cache key (see boundaries_source)."""
+    return geo.load_regions(), geo.load_rivers()
+
+
+@st.cache_data(max_entries=24, ttl=3600, show_spinner=False)
+def _cached_map_panel(which: str, built: str, version: str, state: ViewState, context: Context, lang: str,
+                      source: tuple[str | None, str | None, str]):  # fmt: skip
+    # A deck of 10k events is up to ~1.5 MB of JSON text: few entries, like the heavy queries.
+    from pathlib import Path
+
+    from lib import map_view
+
+    regions, rivers = boundaries(source)
+    query = views.direct_query(database(Path(built)))
+    return map_view.map_panel(query, views.View(state, context, lang), which, regions, rivers)
 
 
 @st.cache_data(max_entries=50, show_spinner=False)

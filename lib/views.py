@@ -186,7 +186,7 @@ class ImpactAnalysis:
     problems: list[tuple[str, str]]  # (section, reason)
 
 
-def _policy_label(query: Query, policy_id: str, lang: str) -> str:
+def policy_label(query: Query, policy_id: str, lang: str) -> str:
     policies = query("all_policies")
     row = policies[policies["policy_id"] == policy_id]
     if not len(row):
@@ -205,7 +205,7 @@ def impact_analysis(query: Query, view: View) -> ImpactAnalysis:
     labels = IMPACT_LABELS_ES if lang == "es" else {}
     labels = {**labels, "simulated": t("simulated_mark", lang)}
     policy_day = query("policy_date", state.policy)
-    policy_label = _policy_label(query, state.policy, lang)
+    policy_name = policy_label(query, state.policy, lang)
     event_label = type_label(state.metric, lang)
     # The whole data span (not the view's period): the window picks the months around the policy.
     # One provenance only: reported and simulated counts are never pooled in an estimate.
@@ -227,7 +227,7 @@ def impact_analysis(query: Query, view: View) -> ImpactAnalysis:
 
     if policy_day is None:
         problems.append(("policy", f"unknown policy {state.policy}"))
-        return ImpactAnalysis(policy_label, None, [], [], [], [], problems)
+        return ImpactAnalysis(policy_name, None, [], [], [], [], problems)
 
     table = attempt("before_after", lambda: impact.before_after(counts, policy_day, state.window, coverage=coverage))
     if table is not None:
@@ -237,14 +237,14 @@ def impact_analysis(query: Query, view: View) -> ImpactAnalysis:
     its = attempt("its", lambda: impact.interrupted_time_series(treated_counts, policy_day, state.window,
                                                                coverage=coverage))  # fmt: skip
     if its is not None:
-        readings.append(impact.plain_language(its, lang, event_label=event_label, policy_label=policy_label,
+        readings.append(impact.plain_language(its, lang, event_label=event_label, policy_label=policy_name,
                                               area_label=", ".join(treated)))  # fmt: skip
         figures.append(("impact_its", impact_charts.its_figure(its, labels, sim)))
         caveats += list(its.caveats)
     did = attempt("did", lambda: impact.difference_in_differences(counts, treated, control, policy_day,
                                                                  state.window, coverage=coverage))  # fmt: skip
     if did is not None:
-        readings.append(impact.plain_language(did, lang, event_label=event_label, policy_label=policy_label,
+        readings.append(impact.plain_language(did, lang, event_label=event_label, policy_label=policy_name,
                                               area_label=", ".join(treated), control_label=", ".join(control)))  # fmt: skip
         figures.append(("impact_event_study", impact_charts.event_study_figure(did, labels, sim)))
         figures.append(("impact_placebos", impact_charts.placebo_figure(did, labels, sim)))
@@ -261,7 +261,7 @@ def impact_analysis(query: Query, view: View) -> ImpactAnalysis:
         tables.append((t("impact_route_shift", lang), _plain(shift)))
     if impact_provenance(state) == "simulated":
         caveats.insert(0, "simulated")
-    return ImpactAnalysis(policy_label, policy_day, readings, figures, tables, list(dict.fromkeys(caveats)), problems)
+    return ImpactAnalysis(policy_name, policy_day, readings, figures, tables, list(dict.fromkeys(caveats)), problems)
 
 
 def _plain(table: pd.DataFrame) -> pd.DataFrame:

@@ -6,6 +6,7 @@ import copy
 import json
 import math
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -384,3 +385,13 @@ def test_lib_imports_without_streamlit():
     code = "import sys, lib.geo, lib.maps; assert 'streamlit' not in sys.modules, 'streamlit imported'"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_serialized_deck_sends_what_the_deck_would():
+    from streamlit.elements.deck_gl_json_chart import _get_pydeck_tooltip
+
+    deck = maps.build_deck([maps.event_points_layer(make_events(30))], basemap="none", tooltip_labels=SPANISH)
+    frozen = maps.SerializedDeck.of(deck)
+    assert frozen.to_json() == deck.to_json()
+    assert _get_pydeck_tooltip(frozen) == _get_pydeck_tooltip(deck) == maps.deck_tooltip(SPANISH)
+    assert pickle.loads(pickle.dumps(frozen)) == frozen  # st.cache_data stores it pickled
