@@ -9,11 +9,14 @@ Conventions every chart keeps:
 
 from __future__ import annotations
 
+import copy
+import functools
 import html
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from lib.i18n import MONTHS, route_label, t, type_label
 
@@ -128,83 +131,140 @@ def monthly_series(
     return fig
 
 
-def _area_grid(areas: list[str], cols: int, *, shared_y: bool = True):
-    """Small multiples: one panel per area, shared axes, titles = area names."""
+# ---- small multiples, built as plain dicts --------------------------------------------------
+# The Routes page redraws these two charts on every filter change. Built through plotly's
+# validating API they cost ~45 ms each (validation, make_subplots, template copies); as dicts
+# wrapped in a TrustedFigure a few ms. tests/test_charts.py validates every one they produce.
+class TrustedFigure(go.Figure):
+    """A Figure from a dict already known to be valid: not validated again, also when unpickled
+    from a cache (a plain Figure re-validates itself on unpickling: ~10 ms per chart)."""
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, _validate=False, **kwargs)
+
+    def __reduce__(self):
+        return (TrustedFigure, (self.to_dict(),))
+
+
+def trusted(fig: go.Figure) -> TrustedFigure:
+    """A validated figure as a TrustedFigure: cheap to unpickle from the page caches."""
+    return TrustedFigure(fig.to_dict())
+
+
+@functools.cache
+def _template(name: str) -> dict:
+    return pio.templates[name].to_plotly_json()
+
+
+def _layout(**extra) -> dict:
+    """LAYOUT with the template spelt out (unvalidated figures do not resolve template names)."""
+    return copy.deepcopy({**LAYOUT, "template": _template(LAYOUT["template"]), **extra})
+
+
+@functools.cache
+def _grid_layout(panels: int, cols: int, shared_y: bool) -> dict:
+    """make_subplots' layout for `panels` small multiples (domains, shared axes, title slots)."""
     from plotly.subplots import make_subplots
 
-    rows = max(1, -(-len(areas) // cols))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=areas, shared_xaxes=True, shared_yaxes=shared_y,
-                        horizontal_spacing=0.06, vertical_spacing=0.12 if rows > 1 else 0.1)  # fmt: skip
-    return fig, {area: (i // cols + 1, i % cols + 1) for i, area in enumerate(areas)}
+    rows = max(1, -(-panels // cols))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[str(i) for i in range(panels)], shared_xaxes=True,
+                        shared_yaxes=shared_y, horizontal_spacing=0.06,
+                        vertical_spacing=0.12 if rows > 1 else 0.1)  # fmt: skip
+    return fig.to_dict()["layout"]
+
+
+def _area_grid(areas: list[str], cols: int, *, shared_y: bool = True) -> tuple[dict, dict[str, int]]:
+    """Small multiples: one panel per area on shared axes, titled by area; {area: axis number}."""
+    layout = copy.deepcopy(_grid_layout(len(areas), cols, shared_y))
+    for note, area in zip(layout.get("annotations", []), areas, strict=False):
+        note["text"] = area
+    return layout, {area: i + 1 for i, area in enumerate(areas)}
+
+
+def _ref(kind: str, n: int) -> str:
+    return f"{kind}{'' if n == 1 else n}"
+
+
+def _grid_axes(layout: dict, kind: str) -> dict[int, dict]:
+    """{axis number: axis} for every `kind` axis of the grid, empty cells included."""
+    return {int(k[len(kind) + 4:] or 1): v for k, v in layout.items() if k.startswith(f"{kind}axis")}
+
+
+def _style_share_axes(layout: dict, cols: int, lang: str) -> None:
+    for n, axis in _grid_axes(layout, "y").items():
+        axis.update(range=[0, 1], tickformat=".0%")
+        if (n - 1) % cols == 0:
+            axis["title"] = {"text": t("axis_share", lang)}
+
+
+def _simulated_mark(lang: str) -> dict:
+    return {"text": t("simulated_mark", lang), "xref": "paper", "yref": "paper", "x": 1, "y": 1.08,
+            "xanchor": "right", "showarrow": False, "font": {"size": 11, "color": "#b45309"},
+            "bgcolor": "#fef3c7", "bordercolor": "#b45309", "borderwidth": 1, "name": "simulated-mark"}  # fmt: skip
+
+
+def _small_multiples(traces: list[dict], layout: dict, *, title: str, height: int, simulated: bool,
+                     lang: str) -> TrustedFigure:  # fmt: skip
+    layout.update(_layout(title={"text": title}, height=height))
+    if simulated:
+        layout.setdefault("annotations", []).append(_simulated_mark(lang))
+    return TrustedFigure({"data": traces, "layout": layout})
 
 
 def route_shares(shares: pd.DataFrame, *, lang: str, simulated: bool) -> go.Figure:
     """100% stacked route shares by quarter, one panel per area on shared axes.
 
     Quarters, not months: a few dozen seizures a month make monthly shares mostly noise.
-    Built from plain traces (not plotly express facets): several times faster to build.
     """
     quarter = pd.to_datetime(shares["month"]).dt.to_period("Q").dt.start_time
     df = shares.assign(month=quarter).groupby(["month", "area", "route"], as_index=False)["n"].sum()
     df["share"] = df["n"] / df.groupby(["month", "area"])["n"].transform("sum")
     areas = sorted(df["area"].unique())
-    fig, where = _area_grid(areas, 2)
+    layout, panels = _area_grid(areas, 2)
+    traces = []
     for area, part in df.groupby("area", sort=True):
         wide = part.pivot(index="month", columns="route", values="share").fillna(0.0)
-        row, col = where[area]
+        n, x = panels[area], wide.index.strftime("%Y-%m-%d").tolist()
         for route in [r for r in ROUTE_COLOURS if r in wide.columns]:
-            fig.add_trace(
-                go.Scatter(
-                    x=wide.index, y=wide[route], mode="lines", stackgroup=f"{row}-{col}",
-                    name=route_label(route, lang), legendgroup=route, showlegend=area == areas[0],
-                    line={"width": 0.5, "color": ROUTE_COLOURS[route]}, customdata=[area] * len(wide),
-                    hovertemplate=f"{html.escape(area)} · {html.escape(route_label(route, lang))}: "
-                                  "%{y:.0%}<br>%{x|%Y-%m}<extra></extra>",
-                ),
-                row=row, col=col,
-            )  # fmt: skip
-    fig.update_yaxes(range=[0, 1], tickformat=".0%")
-    fig.update_yaxes(title_text=t("axis_share", lang), col=1)
-    fig.update_layout(title=t("chart_route_shares", lang), height=260 * max(1, (len(areas) + 1) // 2), **LAYOUT)
-    if simulated:
-        add_simulated_mark(fig, lang)
-    return fig
+            traces.append({
+                "type": "scatter", "x": x, "y": wide[route].to_numpy(), "mode": "lines", "stackgroup": f"p{n}",
+                "name": route_label(route, lang), "legendgroup": route, "showlegend": area == areas[0],
+                "line": {"width": 0.5, "color": ROUTE_COLOURS[route]}, "customdata": [area] * len(wide),
+                "hovertemplate": f"{html.escape(area)} · {html.escape(route_label(route, lang))}: "
+                                 "%{y:.0%}<br>%{x|%Y-%m}<extra></extra>",
+                "xaxis": _ref("x", n), "yaxis": _ref("y", n),
+            })  # fmt: skip
+    _style_share_axes(layout, 2, lang)
+    return _small_multiples(traces, layout, title=t("chart_route_shares", lang), simulated=simulated, lang=lang,
+                            height=260 * max(1, (len(areas) + 1) // 2))  # fmt: skip
 
 
 def route_season(profile: pd.DataFrame, *, lang: str, simulated: bool) -> go.Figure:
     """Route shares by calendar month per area, the rainy season (Dec–Apr) shaded."""
     areas = sorted(profile["area"].unique())
-    fig, where = _area_grid(areas, 3)
+    layout, panels = _area_grid(areas, 3)
     months = list(MONTHS["es" if lang == "es" else "en"])
+    traces, shapes = [], []
     for area, part in profile.groupby("area", sort=True):
-        row, col = where[area]
+        n = panels[area]
         for route, line in part.groupby("route", sort=False):
-            fig.add_trace(
-                go.Scatter(
-                    x=line["month_of_year"], y=line["share"], mode="lines+markers", name=route_label(route, lang),
-                    legendgroup=route, showlegend=area == areas[0],
-                    line={"color": ROUTE_COLOURS.get(route, "#6b7280")}, marker={"size": 5},
-                    customdata=[area] * len(line),
-                ),
-                row=row, col=col,
-            )  # fmt: skip
-    # One shape list for every panel: shading per facet through add_vrect is what made this slow.
-    shapes = []
-    for row, col in where.values():
-        axis = fig.get_subplot(row, col)
-        xref = axis.xaxis.plotly_name.replace("axis", "")
-        for x0, x1 in ((0.5, 4.5), (11.5, 12.5)):
-            shapes.append({"type": "rect", "xref": xref, "yref": f"{xref.replace('x', 'y')} domain", "x0": x0,
+            traces.append({
+                "type": "scatter", "x": line["month_of_year"].to_numpy(), "y": line["share"].to_numpy(),
+                "mode": "lines+markers", "name": route_label(route, lang), "legendgroup": route,
+                "showlegend": area == areas[0], "line": {"color": ROUTE_COLOURS.get(route, "#6b7280")},
+                "marker": {"size": 5}, "customdata": [area] * len(line), "xaxis": _ref("x", n), "yaxis": _ref("y", n),
+            })  # fmt: skip
+    for axis in _grid_axes(layout, "x").values():
+        axis.update(tickvals=list(range(1, 13)), ticktext=months)
+    for n in panels.values():
+        for x0, x1 in ((0.5, 4.5), (11.5, 12.5)):  # rainy season: December to April
+            shapes.append({"type": "rect", "xref": _ref("x", n), "yref": f"{_ref('y', n)} domain", "x0": x0,
                            "x1": x1, "y0": 0, "y1": 1, "fillcolor": "#bfdbfe", "opacity": 0.35,
                            "line": {"width": 0}, "layer": "below"})  # fmt: skip
-    fig.update_layout(shapes=shapes)
-    fig.update_xaxes(tickvals=list(range(1, 13)), ticktext=months)
-    fig.update_yaxes(range=[0, 1], tickformat=".0%")
-    fig.update_yaxes(title_text=t("axis_share", lang), col=1)
-    fig.update_layout(title=t("chart_route_season", lang), height=260 * max(1, -(-len(areas) // 3)), **LAYOUT)
-    if simulated:
-        add_simulated_mark(fig, lang)
-    return fig
+    layout["shapes"] = shapes
+    _style_share_axes(layout, 3, lang)
+    return _small_multiples(traces, layout, title=t("chart_route_season", lang), simulated=simulated, lang=lang,
+                            height=260 * max(1, -(-len(areas) // 3)))  # fmt: skip
 
 
 def route_estimates(estimates: pd.DataFrame, *, lang: str) -> go.Figure:

@@ -55,8 +55,8 @@ def overview_series(query: Query, view: View) -> go.Figure:
     facts = query("reported_facts", f)
     policies = query("policies_in_range", f.first_month, f.last_day)
     has_simulated = view.simulated and bool((series["provenance"] == "simulated").any())
-    return charts.monthly_series(series, facts, policies, event_type=state.metric, by=state.by,
-                                 lang=view.lang, simulated=has_simulated)  # fmt: skip
+    return charts.trusted(charts.monthly_series(series, facts, policies, event_type=state.metric, by=state.by,
+                                                lang=view.lang, simulated=has_simulated))  # fmt: skip
 
 
 def overview_kpis(query: Query, view: View) -> list[tuple[str, str]]:
@@ -99,7 +99,7 @@ def route_filtered_figures(query: Query, view: View) -> list[tuple[str, go.Figur
 
 def route_estimates_figure(query: Query, view: View) -> go.Figure:
     """The reported route-share estimates: the same for every filter (depends on data and language)."""
-    return charts.route_estimates(query("route_share_estimates"), lang=view.lang)
+    return charts.trusted(charts.route_estimates(query("route_share_estimates"), lang=view.lang))
 
 
 def routes_figures(query: Query, view: View) -> list[tuple[str, go.Figure]]:
@@ -261,6 +261,7 @@ def impact_analysis(query: Query, view: View) -> ImpactAnalysis:
         tables.append((t("impact_route_shift", lang), _plain(shift)))
     if impact_provenance(state) == "simulated":
         caveats.insert(0, "simulated")
+    figures = [(name, charts.trusted(fig)) for name, fig in figures]  # cached: cheap to unpickle
     return ImpactAnalysis(policy_name, policy_day, readings, figures, tables, list(dict.fromkeys(caveats)), problems)
 
 
