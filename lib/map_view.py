@@ -113,7 +113,7 @@ def map_panel(query: Query, view: View, which: Which, regions: geo.GeoResult, ri
     if state.layer == "hex":
         layers.append(maps.event_hex_layer(events))
     else:
-        layers.append(maps.event_points_layer(events, colour_by=state.colour))
+        layers += maps.event_points_layers(events, colour_by=state.colour)
     layers.append(maps.recurrent_strips_layer(events))
     deck = maps.build_deck(layers, basemap=state.basemap, tooltip_labels=tooltip_labels(lang), height=MAP_HEIGHT)
     return MapPanel(maps.SerializedDeck.of(deck), legend, len(events), query("located_events_count", f),

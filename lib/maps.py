@@ -166,7 +166,7 @@ def colour_for_value(value: float | None, scale: Sequence[ColourBin]) -> RGB:
 
 
 def category_legend(colour_by: Literal["event_type", "route"]) -> dict[str, str]:
-    """Category -> hex colour used by :func:`event_points_layer` (for a page legend)."""
+    """Category -> hex colour used by :func:`event_points_layers` (for a page legend)."""
     colours = EVENT_TYPE_COLOURS if colour_by == "event_type" else ROUTE_COLOURS
     return {k: "#{:02x}{:02x}{:02x}".format(*v) for k, v in colours.items()}
 
@@ -366,50 +366,43 @@ def _counts(events: pd.DataFrame) -> list[int]:
     return [max(1, int(v)) for v in pd.to_numeric(events["count"], errors="coerce").fillna(1)]
 
 
-def event_points_layer(
+def event_points_layers(
     events: pd.DataFrame,
     colour_by: Literal["event_type", "route"] = "event_type",
     *,
     radius_m: float = EVENT_RADIUS_M,
     layer_id: str = "events",
-) -> pdk.Layer:
-    """One circle per located event: radius ∝ sqrt(count), colour by event type or route.
+) -> list[pdk.Layer]:
+    """Circles for located events, one layer per colour (event type or route): radius ∝ sqrt(count).
 
-    Rows without lat/lon are skipped. Each record carries the tooltip fields (place, date,
-    count, provenance, source), so keep this for bounded row counts; :func:`event_hex_layer`
-    is the national-zoom view of many events.
+    The colour is the layer's, not each record's: 10,000 points send ~190 KB less. Layers are
+    ``{layer_id}-{category}`` in legend order (unknown categories last, grey). Rows without
+    lat/lon are skipped. Each record carries the tooltip fields (place, date, count,
+    provenance, source), so keep this for bounded row counts; :func:`event_hex_layer` is the
+    national-zoom view of many events.
     """
     if colour_by not in ("event_type", "route"):
         raise ValueError(f"colour_by must be 'event_type' or 'route', not {colour_by!r}")
     located = _located(events)
     colours = EVENT_TYPE_COLOURS if colour_by == "event_type" else ROUTE_COLOURS
-    cats = located[colour_by] if colour_by in located.columns else [None] * len(located)
+    cats = pd.Series(_texts(located[colour_by]) if colour_by in located.columns else [""] * len(located),
+                     index=located.index)  # fmt: skip
+    order = [c for c in colours if (cats == c).any()] + sorted(set(cats) - set(colours))
+    return [_points_layer(located[cats == cat], colours.get(cat, UNKNOWN_RGB), radius_m, f"{layer_id}-{cat or 'unknown'}")
+            for cat in order]  # fmt: skip
+
+
+def _points_layer(located: pd.DataFrame, colour: RGB, radius_m: float, layer_id: str) -> pdk.Layer:
     counts = _counts(located)
     tips = _event_tooltip_fields(located)
     records = [
-        {
-            "p": [lon, lat],
-            "r": round(radius_m * math.sqrt(n)),
-            "c": _rgba(colours.get(_text(cat), UNKNOWN_RGB)),
-            "k": "e",
-            "n": n,
-            "pl": place,
-            "d": date,
-            "pv": prov,
-            "s": src,
-        }
-        for lon, lat, cat, n, place, date, prov, src in zip(
-            _coord(located["lon"]),
-            _coord(located["lat"]),
-            cats,
-            counts,
-            tips["place"],
-            tips["date"],
-            tips["provenance"],
-            tips["source"],
-            strict=True,
+        {"p": [lon, lat], "r": round(radius_m * math.sqrt(n)), "k": "e", "n": n, "pl": place, "d": date,
+         "pv": prov, "s": src}
+        for lon, lat, n, place, date, prov, src in zip(
+            _coord(located["lon"]), _coord(located["lat"]), counts, tips["place"], tips["date"],
+            tips["provenance"], tips["source"], strict=True,
         )
-    ]
+    ]  # fmt: skip
     return pdk.Layer(
         "ScatterplotLayer",
         data=records,
@@ -419,7 +412,7 @@ def event_points_layer(
         filled=True,
         get_position="p",
         get_radius="r",
-        get_fill_color="c",
+        get_fill_color=_rgba(colour),
         opacity=0.85,
         radius_min_pixels=2,
         radius_max_pixels=30,

@@ -147,24 +147,36 @@ def test_centroid_fallback_has_a_row_per_region(regions_table):
 # events
 
 
-def test_points_layer_colours_and_sizes():
+def points_by_id(layers) -> dict[str, list[dict]]:
+    return {layer.id: layer.data for layer in layers}
+
+
+def test_points_layers_colours_and_sizes():
     events = make_events(200)
     events.loc[0, ["lat", "lon"]] = [np.nan, np.nan]
-    layer = maps.event_points_layer(events)
-    assert layer.id == "events" and layer.type == "ScatterplotLayer"
-    assert len(layer.data) == 199  # the row without coordinates is left out
-    row, src = layer.data[0], events.iloc[1]
-    assert row["c"][:3] == list(maps.EVENT_TYPE_COLOURS[src.event_type])
+    events.loc[5, "route"] = "by mule"  # a category without a colour
+    layers = maps.event_points_layers(events)
+    assert all(layer.type == "ScatterplotLayer" for layer in layers)
+    expected_types = [t for t in maps.EVENT_TYPE_COLOURS if t in set(events["event_type"].iloc[1:])]
+    assert [layer.id for layer in layers] == [f"events-{t}" for t in expected_types]  # legend order
+    assert sum(len(layer.data) for layer in layers) == 199  # the row without coordinates is left out
+    for layer in layers:
+        assert layer.get_fill_color[:3] == list(maps.EVENT_TYPE_COLOURS[layer.id.removeprefix("events-")])
+    src = events.iloc[1]
+    row = points_by_id(layers)[f"events-{src.event_type}"][0]
     assert row["r"] == round(maps.EVENT_RADIUS_M * math.sqrt(src["count"]))
     assert row["p"] == [round(src.lon, 4), round(src.lat, 4)]
     assert row["d"] == src.date.strftime("%Y-%m-%d")
-    assert set(row) == {"p", "r", "c", "k", "n", "pl", "d", "pv", "s"}
+    assert set(row) == {"p", "r", "k", "n", "pl", "d", "pv", "s"}  # no colour per record
 
-    by_route = maps.event_points_layer(events, colour_by="route")
-    for out, (_, ev) in zip(by_route.data, events.iloc[1:].iterrows(), strict=True):
-        assert out["c"][:3] == list(maps.ROUTE_COLOURS.get(ev.route, maps.UNKNOWN_RGB))
+    by_route = maps.event_points_layers(events, colour_by="route")
+    assert by_route[-1].id == "events-by mule" and by_route[-1].get_fill_color[:3] == list(maps.UNKNOWN_RGB)
+    for layer in by_route:
+        route = layer.id.removeprefix("events-").replace("unknown", "")  # rows without a route
+        located = events.iloc[1:]
+        assert len(layer.data) == (located["route"].fillna("") == route).sum()
     with pytest.raises(ValueError):
-        maps.event_points_layer(events, colour_by="area")
+        maps.event_points_layers(events, colour_by="area")
 
 
 def test_hex_layer_carries_only_position_and_count():
@@ -267,7 +279,7 @@ def test_points_deck_with_10k_demo_events_is_under_the_limit(boundaries):
     # fields (~120-150 bytes), which is why the national view uses hexagons instead.
     events = make_events(10_000).assign(provenance="simulated", source_title="")
     deck = maps.build_deck(
-        [maps.region_layer(boundaries, metric_frame()), maps.event_points_layer(events)],
+        [maps.region_layer(boundaries, metric_frame()), *maps.event_points_layers(events)],
         basemap="carto",
     )
     assert len(deck.to_json()) < 1_500_000
@@ -316,7 +328,7 @@ def test_every_pickable_record_fills_its_tooltip_block(boundaries, regions_table
     layers = [
         maps.region_layer(boundaries, metric_frame()),
         maps.region_centroid_layer(regions_table, metric_frame()),
-        maps.event_points_layer(events),
+        *maps.event_points_layers(events),
         maps.recurrent_strips_layer(events),
     ]
     html = maps.deck_tooltip(SPANISH)["html"]
@@ -390,7 +402,7 @@ def test_lib_imports_without_streamlit():
 def test_serialized_deck_sends_what_the_deck_would():
     from streamlit.elements.deck_gl_json_chart import _get_pydeck_tooltip
 
-    deck = maps.build_deck([maps.event_points_layer(make_events(30))], basemap="none", tooltip_labels=SPANISH)
+    deck = maps.build_deck(maps.event_points_layers(make_events(30)), basemap="none", tooltip_labels=SPANISH)
     frozen = maps.SerializedDeck.of(deck)
     assert frozen.to_json() == deck.to_json()
     assert _get_pydeck_tooltip(frozen) == _get_pydeck_tooltip(deck) == maps.deck_tooltip(SPANISH)
