@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test data lint bench install install-dev browser clean-data
+.PHONY: run test data lint bench bench-interactive install install-dev browser clean-data
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -38,6 +38,9 @@ test: install-dev browser lint  ## ruff, then the whole pytest suite (browser te
 
 bench: install-dev data
 	$(BIN)/python -m bench.run
+
+bench-interactive: install-dev data browser  ## page reruns, map payload and map first draw on the demo data
+	$(BIN)/python -m bench.interactive
 
 clean-data:
 	rm -rf data/built

@@ -148,3 +148,20 @@ def test_pagesets_ask_what_the_pages_ask(page, fixture_data_dir, fixture_db, mon
         assert not at.exception
         _, timer = pagesets.run_page(page, fixture_db, state, ctx)
         assert asked - {"data_context", "sources_count"} == set(timer.results), state
+
+
+def test_interactive_benchmark_server_times_and_payload(demo_data_dir, demo_db, monkeypatch):
+    """bench.interactive's worker (a subprocess per checkout) and payload figures, on the demo build.
+
+    The map payload is a size, not a time: the national deck of 10k demo events stays under 1.5 MB.
+    """
+    from bench import interactive
+
+    monkeypatch.setenv("PISTAS_DATA_DIR", str(demo_data_dir))
+    views = [{**s.to_query(), "v": demo_db.version()} for s in random_states(q.data_context(demo_db), 2, 3)]
+    times = interactive.server_times({"this": interactive.REPO_ROOT}, views, rounds=2)
+    assert set(times["this"]) == set(interactive.PAGES)
+    assert all(figures["n"] == 2 and figures["p95"] > 0 for figures in times["this"].values())
+    payload = interactive.map_payload()
+    assert payload["points"]["events_drawn"] == payload["hex"]["events_drawn"] == 10_000
+    assert payload["hex"]["deck_bytes"] < payload["points"]["deck_bytes"] < 1_500_000
