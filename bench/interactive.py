@@ -33,21 +33,6 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PAGES = {"overview": "app.py", "routes": "pages/1_Routes.py", "data": "pages/4_Data.py", "map": "pages/2_Map.py"}
 LOADS = {"map_points": "/Map?basemap=none", "map_hex": "/Map?basemap=none&layer=hex", "data": "/Data"}
-# Records every WebGL draw call with its canvas size: the map's first frame is the first big one.
-DRAW_PROBE = """(() => {
-  window.__draws = [];
-  for (const ctx of [window.WebGLRenderingContext, window.WebGL2RenderingContext]) {
-    if (!ctx) continue;
-    for (const name of ['drawArrays', 'drawElements', 'drawArraysInstanced', 'drawElementsInstanced']) {
-      const original = ctx.prototype[name];
-      if (!original) continue;
-      ctx.prototype[name] = function (...args) {
-        window.__draws.push([performance.now(), this.canvas.width]);
-        return original.apply(this, args);
-      };
-    }
-  }
-})();"""
 FIRST_MAP_DRAW = "() => (window.__draws.find(d => d[1] > 300) || [null])[0]"
 FOOTER_DRAWN = """() => { const done = [...document.querySelectorAll('[data-testid=stCaptionContainer]')]
   .some(e => e.textContent.startsWith('Data version')) && !document.querySelector('[data-testid=stStatusWidget]');
@@ -129,6 +114,8 @@ def start_server(root: Path, port: int) -> subprocess.Popen:
 
 
 def one_load(browser, url: str, is_map: bool) -> dict:
+    from tests.e2e.conftest import DRAW_PROBE
+
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.add_init_script(DRAW_PROBE)
     page = context.new_page()

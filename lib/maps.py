@@ -2,12 +2,12 @@
 
 Layers
 ------
-Each layer function returns a ``pydeck.Layer`` whose data are plain Python records holding
-only the columns the layer draws or its tooltip shows, with coordinates rounded to
-:data:`COORD_DECIMALS`; colours and radii are computed here, in Python. Layer ids are
-stable so a page can read selections: ``regions``, ``events``, ``events-hex``,
-``recurrent-strips``, ``rivers``. Record keys are short because they repeat on every row:
-``p`` [lon, lat], ``r`` radius (m), ``c`` colour, ``k`` kind, ``n`` count, ``pl`` place,
+Each layer function returns a ``pydeck.Layer`` (the event points: one per colour) whose data
+are plain Python records holding only the columns the layer draws or its tooltip shows, with
+coordinates rounded to :data:`COORD_DECIMALS`; colours and radii are computed here, in Python.
+Layer ids are stable so a page can read selections: ``regions``, ``events-<type or route>``,
+``events-hex``, ``recurrent-strips``, ``rivers``. Record keys are short because they repeat on
+every row: ``p`` [lon, lat], ``r`` radius (m), ``c`` colour, ``k`` kind, ``n`` count, ``pl`` place,
 ``d`` date, ``pv`` provenance, ``s`` source, ``td`` times destroyed, ``dr`` days to rebuild;
 region records and features carry ``name`` and ``label``.
 

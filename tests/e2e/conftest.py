@@ -77,6 +77,23 @@ def context(browser):
     ctx.close()
 
 
+# Records every WebGL draw call with its canvas width: the map's first frame is the first wide one.
+DRAW_PROBE = """(() => {
+  window.__draws = [];
+  for (const ctx of [window.WebGLRenderingContext, window.WebGL2RenderingContext]) {
+    if (!ctx) continue;
+    for (const name of ['drawArrays', 'drawElements', 'drawArraysInstanced', 'drawElementsInstanced']) {
+      const original = ctx.prototype[name];
+      if (!original) continue;
+      ctx.prototype[name] = function (...args) {
+        window.__draws.push([performance.now(), this.canvas.width]);
+        return original.apply(this, args);
+      };
+    }
+  }
+})();"""
+
+
 def wait_for_app(page, timeout: float = 30_000) -> None:
     """Wait until the script run finished: the footer's data version is drawn, no spinner."""
     page.wait_for_selector("text=Data version", timeout=timeout)

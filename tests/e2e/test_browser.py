@@ -22,8 +22,9 @@ def test_overview_chart_renders_without_exception(app_server, context):
     page = context.new_page()
     page.goto(app_server)
     wait_for_app(page)
-    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
-    assert page.locator(".js-plotly-plot .scatterlayer .trace").count() >= 2
+    # Plotly adds the traces after its SVG: wait for them rather than count at once.
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length >= 2",
+                           timeout=30_000)  # fmt: skip
     assert_no_exception(page)
 
 

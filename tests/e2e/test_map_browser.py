@@ -1,16 +1,19 @@
 """The Map page in Chromium: drawn offline with the blank basemap, and clickable."""
 
 import re
+import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, wait_for_app
+from tests.e2e.conftest import DRAW_PROBE, assert_no_exception, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 
 def open_map(context, app_server, query: str):
+    """The Map page once deck.gl has drawn a frame (a WebGL draw call on the map's canvas)."""
+    context.add_init_script(DRAW_PROBE)
     page = context.new_page()
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
@@ -18,18 +21,26 @@ def open_map(context, app_server, query: str):
     wait_for_app(page)
     canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
     canvas.wait_for(state="visible", timeout=30_000)
-    page.wait_for_timeout(1500)  # deck.gl draws after the first animation frame
+    page.wait_for_function("() => window.__draws.some(d => d[1] > 300)", timeout=30_000)
+    page.wait_for_timeout(500)
     return page, canvas, requests
+
+
+def wait_for_request(page, requests: list[str], suffix: str, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not any(u.endswith(suffix) for u in requests):
+        assert time.monotonic() < deadline, f"no request for {suffix}: {requests[-5:]}"
+        page.wait_for_timeout(200)  # lets Playwright deliver the page's request events
 
 
 def test_map_draws_offline_with_no_request_off_this_machine(app_server, context):
     page, canvas, requests = open_map(context, app_server, "basemap=none&layer=hex")
     box = canvas.bounding_box()
     assert box["width"] > 300 and box["height"] > 300
+    wait_for_request(page, requests, "/app/static/blank-style.json")  # MapLibre asks after its first frame
     outside = [u for u in requests if u.startswith(("http:", "https:", "ws:", "wss:"))
                and urlparse(u).hostname not in ("127.0.0.1", "localhost")]
     assert outside == []
-    assert any(u.endswith("/app/static/blank-style.json") for u in requests)
     assert_no_exception(page)
 
 
