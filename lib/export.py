@@ -294,6 +294,8 @@ def annotated_copy(
             font={"size": _CAPTION_FONT_PX, "color": "#555555"},
         )  # fmt: skip
     if simulated_mark:
+        # The export's mark replaces the chart's own small corner mark (one label, not two).
+        out.layout.annotations = [a for a in out.layout.annotations if a.name != "simulated-mark"]
         mark = _plotly_text(simulated_mark)
         out.add_annotation(
             text=f"<b>{mark}</b>", xref="paper", yref="paper", x=1, y=1,

@@ -117,6 +117,18 @@ def test_annotated_copy_leaves_callers_figure_alone() -> None:
     assert [a.text for a in plain.layout.annotations] == ["&lt;b&gt;x&lt;/b&gt;"]
 
 
+def test_export_mark_replaces_the_charts_own_simulated_mark() -> None:
+    from lib import charts
+
+    fig = charts.add_simulated_mark(_fig(), "es")
+    out = ex.annotated_copy(fig, caption="c", simulated_mark="DATOS SIMULADOS", width=800, height=450)
+    texts = [a.text for a in out.layout.annotations]
+    assert not [a for a in out.layout.annotations if a.name == "simulated-mark"]
+    assert sum("DATOS SIMULADOS" in t for t in texts) == 2  # the corner label and the watermark
+    kept = ex.annotated_copy(fig, caption="c", simulated_mark=None, width=800, height=450)
+    assert [a.name for a in kept.layout.annotations].count("simulated-mark") == 1  # no export mark: kept
+
+
 def test_png_size_and_signature() -> None:
     _require_images()
     fig = _fig()
