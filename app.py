@@ -11,32 +11,13 @@ lang, state = page.lang, page.state
 ui.title(page, "page_overview")
 st.caption(t("app_tagline", lang))
 
-
-def fmt(value, digits: int = 0) -> str:
-    return t("kpi_not_in_view", lang) if value is None else f"{value:,.{digits}f}"
-
-
 with ui.guard(page):
-    if "simulated" in state.provenances():
-        kpi = page.query("kpis", page.filters, "simulated")
-        st.subheader(t("kpis_simulated", lang))
-        cols = st.columns(5)
-        cols[0].metric(t("kpi_destroyed", lang), fmt(kpi.airstrips_destroyed))
-        cols[1].metric(t("kpi_repeat", lang), fmt(kpi.strips_destroyed_more_than_once))
-        cols[2].metric(t("kpi_rebuild", lang), fmt(kpi.median_days_to_rebuild, 1))
-        cols[3].metric(t("kpi_flights", lang), fmt(kpi.flights_detected))
-        cols[4].metric(
-            t("kpi_seizures", lang), fmt(kpi.seizures),
-            delta=None if kpi.seized_kg is None else t("kpi_kg", lang, kg=f"{kpi.seized_kg:,.0f}"),
-            delta_color="off", delta_arrow="off",
-        )  # fmt: skip
-    if "reported" in state.provenances():
-        facts = page.query("reported_facts", page.filters)
-        st.subheader(t("kpis_reported", lang))
-        cols = st.columns(5)
-        cols[0].metric(t("kpi_reported_records", lang), f"{len(facts):,}")
-        cols[1].metric(t("kpi_reported_sources", lang), f"{facts['source_title'].nunique():,}")
-        st.caption(t("kpi_reported_hint", lang))
+    for group in views.overview_kpi_groups(page.query, page.view):  # the page's cached queries
+        st.subheader(group.title)
+        for col, kpi in zip(st.columns(5), group.kpis, strict=False):
+            col.metric(kpi.label, kpi.value, delta=kpi.note, delta_color="off", delta_arrow="off")
+        if group.hint:
+            st.caption(group.hint)
 
 with ui.guard(page):
     left, right = st.columns([2, 1])

@@ -59,8 +59,25 @@ def overview_series(query: Query, view: View) -> go.Figure:
                                                 lang=view.lang, simulated=has_simulated))  # fmt: skip
 
 
-def overview_kpis(query: Query, view: View) -> list[tuple[str, str]]:
-    """(label, value) pairs for the KPIs of the simulated and reported data in view."""
+@dataclass(frozen=True)
+class Kpi:
+    label: str
+    value: str
+    note: str | None = None  # a second line under the value (e.g. the kilograms seized)
+
+
+@dataclass(frozen=True)
+class KpiGroup:
+    """The KPIs of one provenance: the page shows them under `title`, the report suffixes `tag`."""
+
+    title: str
+    tag: str | None
+    kpis: list[Kpi]
+    hint: str | None = None
+
+
+def overview_kpi_groups(query: Query, view: View) -> list[KpiGroup]:
+    """The Overview's KPIs for the simulated and the reported data in view (the page and its report)."""
     lang, out = view.lang, []
 
     def fmt(value, digits: int = 0) -> str:
@@ -68,21 +85,27 @@ def overview_kpis(query: Query, view: View) -> list[tuple[str, str]]:
 
     if "simulated" in view.state.provenances():
         k = query("kpis", view.filters, "simulated")
-        sim = f" ({t('prov_simulated', lang)})"
-        out += [
-            (t("kpi_destroyed", lang) + sim, fmt(k.airstrips_destroyed)),
-            (t("kpi_repeat", lang) + sim, fmt(k.strips_destroyed_more_than_once)),
-            (t("kpi_rebuild", lang) + sim, fmt(k.median_days_to_rebuild, 1)),
-            (t("kpi_flights", lang) + sim, fmt(k.flights_detected)),
-            (t("kpi_seizures", lang) + sim, fmt(k.seizures)),
-        ]
+        kg = None if k.seized_kg is None else t("kpi_kg", lang, kg=f"{k.seized_kg:,.0f}")
+        out.append(KpiGroup(t("kpis_simulated", lang), t("prov_simulated", lang), [
+            Kpi(t("kpi_destroyed", lang), fmt(k.airstrips_destroyed)),
+            Kpi(t("kpi_repeat", lang), fmt(k.strips_destroyed_more_than_once)),
+            Kpi(t("kpi_rebuild", lang), fmt(k.median_days_to_rebuild, 1)),
+            Kpi(t("kpi_flights", lang), fmt(k.flights_detected)),
+            Kpi(t("kpi_seizures", lang), fmt(k.seizures), kg),
+        ]))  # fmt: skip
     if "reported" in view.state.provenances():
         facts = query("reported_facts", view.filters)
-        out += [
-            (t("kpi_reported_records", lang), f"{len(facts):,}"),
-            (t("kpi_reported_sources", lang), f"{facts['source_title'].nunique():,}"),
-        ]
+        out.append(KpiGroup(t("kpis_reported", lang), None, [
+            Kpi(t("kpi_reported_records", lang), f"{len(facts):,}"),
+            Kpi(t("kpi_reported_sources", lang), f"{facts['source_title'].nunique():,}"),
+        ], hint=t("kpi_reported_hint", lang)))  # fmt: skip
     return out
+
+
+def overview_kpis(query: Query, view: View) -> list[tuple[str, str]]:
+    """(label, value) pairs for the report: the groups flattened, simulated ones tagged."""
+    return [(f"{k.label} ({g.tag})" if g.tag else k.label, k.value)
+            for g in overview_kpi_groups(query, view) for k in g.kpis]  # fmt: skip
 
 
 # ---- Routes ---------------------------------------------------------------------------------

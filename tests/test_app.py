@@ -97,3 +97,20 @@ def test_share_box_holds_the_canonical_link_of_the_view(fixture_db):
     query = box.value.split("?", 1)[1]
     expected = {"areas": "VRAEM", "start": "2014-01", "v": fixture_db.version()}
     assert dict(pair.split("=", 1) for pair in query.split("&")) == expected
+
+
+def test_overview_kpis_on_the_page_are_the_reports(fixture_db):
+    from lib import views
+    from lib.i18n import t
+
+    state = ViewState(areas=("VRAEM",), end="2014-12")
+    at = run("app.py", state.to_query())
+    shown = {m.label: m.value for m in at.metric}
+    view = views.View(state, q.data_context(fixture_db), "en")
+    report = views.overview_kpis(views.direct_query(fixture_db), view)
+    tag = f" ({t('prov_simulated', 'en')})"
+    assert len(report) == len(shown) == 7  # five simulated, two reported
+    assert {label.removesuffix(tag): value for label, value in report} == shown
+    seizures = next(m for m in at.metric if m.label == "Seizures")
+    kg = q.kpis(fixture_db, view.filters, "simulated").seized_kg
+    assert seizures.proto.delta == (t("kpi_kg", "en", kg=f"{kg:,.0f}") if kg is not None else "")
