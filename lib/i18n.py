@@ -192,6 +192,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "impact_uses": ("Estimates use {prov} rows only; reported and simulated counts are never pooled.",
                     "Las estimaciones usan solo filas {prov}s; los conteos reportados y simulados nunca se combinan."),
     "impact_unavailable": ("Not estimated: {reason}", "No estimado: {reason}"),
+    "impact_section_policy": ("Policy", "Norma"),
+    "impact_section_before_after": ("Before and after", "Antes y después"),
+    "impact_section_its": ("Interrupted time series", "Serie temporal interrumpida"),
+    "impact_section_did": ("Difference in differences", "Diferencia en diferencias"),
+    "impact_section_displacement": ("Displacement to other areas", "Desplazamiento a otras áreas"),
+    "impact_section_route_shift": ("Shift between routes", "Cambio entre rutas"),
     "impact_simulated_caveat": ("These estimates use simulated demo data: they show how the method works, not what happened.",
                                 "Estas estimaciones usan datos simulados de demostración: muestran cómo funciona el método, no lo que ocurrió."),
     # upload (Data page)

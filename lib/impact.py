@@ -71,6 +71,7 @@ __all__ = [
     "ImpactError",
     "before_after",
     "caveat_text",
+    "error_text",
     "difference_in_differences",
     "displacement",
     "interrupted_time_series",
@@ -182,6 +183,39 @@ CAVEAT_TEXT: dict[str, dict[str, str]] = {
 def caveat_text(code: str, lang: Lang) -> str:
     """The sentence for one caveat code in ``lang``; unknown codes come back as themselves."""
     return CAVEAT_TEXT.get(code, {}).get(lang, code)
+
+
+# Why an analysis could not run, in Spanish, by ImpactError code. The English messages carry
+# the exact months and counts; these say what went wrong and what to try.
+ERROR_TEXT_ES: dict[str, str] = {
+    "bad_date": "La fecha de la norma no es válida.",
+    "bad_window": "La ventana debe ser un número entero de meses, al menos 1.",
+    "bad_input": "Los datos no sirven para este análisis.",
+    "no_data": "No hay datos que analizar con estos filtros.",
+    "window_outside_data": "La ventana elegida cae fuera del periodo con datos: acórtela o elija otra norma.",
+    "no_before": "La norma es anterior al inicio de los datos: no hay periodo previo con qué comparar.",
+    "no_after": "La norma es posterior al fin de los datos: no hay periodo posterior.",
+    "too_few_months": "Hay muy pocos meses de datos a un lado de la norma para este análisis: acorte la "
+    "ventana o elija otra norma.",
+    "no_events": "No hay eventos en la ventana elegida: amplíe los filtros o la ventana.",
+    "no_events_before": "No hay eventos en los meses previos a la norma: no hay nivel previo con qué comparar.",
+    "no_events_after": "No hay eventos desde la norma: el modelo de series temporales no puede estimar una "
+    "caída a cero (use la comparación antes/después).",
+    "too_few_events": "Hay muy pocos eventos antes o después de la norma para el modelo de series temporales "
+    "(use la comparación antes/después).",
+    "too_sparse": "Hay muy pocos eventos para que el modelo estime el efecto; use la comparación antes/después.",
+    "model_failed": "El modelo no pudo ajustarse a estos datos.",
+    "several_areas": "La serie reúne varias áreas: elija una o súmelas primero.",
+    "no_treated": "Elija al menos un área tratada.",
+    "no_control": "La diferencia en diferencias necesita al menos un área de comparación además de la tratada.",
+    "no_control_events": "Ninguna de las áreas de comparación tiene eventos en la ventana.",
+    "unknown_policy": "La norma elegida no está en los datos.",
+}
+
+
+def error_text(code: str, message: str, lang: Lang) -> str:
+    """Why an analysis could not run, in ``lang``: the English message, or its Spanish sense."""
+    return ERROR_TEXT_ES.get(code, message) if lang == "es" else message
 
 
 class ImpactError(ValueError):

@@ -206,7 +206,7 @@ class ImpactAnalysis:
     figures: list[tuple[str, go.Figure]]
     tables: list[tuple[str, pd.DataFrame]]
     caveats: list[str]
-    problems: list[tuple[str, str]]  # (section, reason)
+    problems: list[tuple[str, str, str]]  # (section, ImpactError code, English message)
 
 
 def policy_label(query: Query, policy_id: str, lang: str) -> str:
@@ -245,11 +245,11 @@ def impact_analysis(query: Query, view: View) -> ImpactAnalysis:
             with threadpool_limits(limits=1):  # small fits: threads only add contention
                 return fn()
         except impact.ImpactError as exc:
-            problems.append((section, str(exc)))
+            problems.append((section, exc.code, str(exc)))
             return None
 
     if policy_day is None:
-        problems.append(("policy", f"unknown policy {state.policy}"))
+        problems.append(("policy", "unknown_policy", f"Unknown policy {state.policy}."))
         return ImpactAnalysis(policy_name, None, [], [], [], [], problems)
 
     table = attempt("before_after", lambda: impact.before_after(counts, policy_day, state.window, coverage=coverage))

@@ -4,7 +4,7 @@ import streamlit as st
 
 from lib import ui, views
 from lib.i18n import t, type_label
-from lib.impact import caveat_text
+from lib.impact import caveat_text, error_text
 from lib.schema import AREAS, EVENT_TYPES
 
 page = ui.setup("page_impact")
@@ -41,8 +41,11 @@ with ui.guard(page):
     st.subheader(t("impact_reading", lang))
     for text in analysis.readings:
         st.markdown(text)
-    for section, reason in analysis.problems:
-        st.warning(t("impact_unavailable", lang, reason=f"{section}: {reason}"))
+    same_reason: dict[str, list[str]] = {}  # one notice per reason, naming its sections
+    for section, code, message in analysis.problems:
+        same_reason.setdefault(error_text(code, message, lang), []).append(t(f"impact_section_{section}", lang))
+    for reason, sections in same_reason.items():
+        st.warning(t("impact_unavailable", lang, reason=f"{', '.join(sections)}: {reason}"))
     if analysis.caveats:
         st.subheader(t("impact_caveats", lang))
         for code in analysis.caveats:

@@ -114,3 +114,15 @@ def test_overview_kpis_on_the_page_are_the_reports(fixture_db):
     seizures = next(m for m in at.metric if m.label == "Seizures")
     kg = q.kpis(fixture_db, view.filters, "simulated").seized_kg
     assert seizures.proto.delta == (t("kpi_kg", "en", kg=f"{kg:,.0f}") if kg is not None else "")
+
+
+def test_impact_page_says_why_in_the_users_language_once_per_reason():
+    # On the fixture, the VRAEM has no events after Law 30339: the time series and the
+    # difference-in-differences cannot run, each with its own English detail.
+    es, en = run("pages/3_Impact.py", {"lang": "es"}), run("pages/3_Impact.py")
+    assert not es.exception and not en.exception
+    [why_es] = [w.value for w in es.warning if w.value.startswith("No estimado")]
+    assert "Serie temporal interrumpida, Diferencia en diferencias: No hay eventos desde la norma" in why_es
+    why_en = [w.value for w in en.warning if w.value.startswith("Not estimated")]
+    assert [w.split(":")[1].strip() for w in why_en] == ["Interrupted time series", "Difference in differences"]
+    assert all("VRAEM" in w and "drop to zero" in w for w in why_en)

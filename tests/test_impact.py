@@ -550,3 +550,18 @@ def test_placebo_figure_marks_real_estimate(results) -> None:
     assert real.x[0] == pytest.approx(results["did"].rate_ratio)
     assert any(s.x0 == pytest.approx(results["did"].rate_ratio) for s in fig.layout.shapes)
     assert len(fig.data[0].x) + len(fig.data[1].x) == len(results["did"].placebos)
+
+
+def test_every_impact_error_code_has_a_spanish_text():
+    import re
+    from pathlib import Path
+
+    from lib import impact
+
+    source = Path(impact.__file__).read_text(encoding="utf-8")
+    codes = set(re.findall(r'ImpactError\(\s*"([a-z_]+)"', source))
+    assert len(codes) >= 15
+    assert codes <= set(impact.ERROR_TEXT_ES), codes - set(impact.ERROR_TEXT_ES)
+    assert impact.error_text("no_control", "English detail.", "en") == "English detail."
+    assert impact.error_text("no_control", "English detail.", "es").startswith("La diferencia en diferencias")
+    assert impact.error_text("new_code", "English detail.", "es") == "English detail."  # never blank
