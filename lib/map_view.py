@@ -110,11 +110,10 @@ def map_panel(query: Query, view: View, which: Which, regions: geo.GeoResult, ri
         provenance=events["provenance"].map(lambda p: t(f"prov_{p}", lang)),
         source_title=events["source_title"].fillna(t("prov_simulated", lang)),
     )
-    if state.layer == "hex":
-        layers.append(maps.event_hex_layer(events))
-    else:
-        layers += maps.event_points_layers(events, colour_by=state.colour)
-    layers.append(maps.recurrent_strips_layer(events))
+    if state.layer == "hex":  # rings over the hexagons' fill
+        layers += [maps.event_hex_layer(events), maps.recurrent_strips_layer(events)]
+    else:  # rings under the points: at national zoom they would hide the points' colours
+        layers += [maps.recurrent_strips_layer(events), *maps.event_points_layers(events, colour_by=state.colour)]
     deck = maps.build_deck(layers, basemap=state.basemap, tooltip_labels=tooltip_labels(lang), height=MAP_HEIGHT)
     return MapPanel(maps.SerializedDeck.of(deck), legend, len(events), query("located_events_count", f),
                     query("events_count", f), f.first_month, f.last_month)  # fmt: skip

@@ -376,7 +376,8 @@ def event_points_layers(
     """Circles for located events, one layer per colour (event type or route): radius ∝ sqrt(count).
 
     The colour is the layer's, not each record's: 10,000 points send ~190 KB less. Layers are
-    ``{layer_id}-{category}`` in legend order (unknown categories last, grey). Rows without
+    ``{layer_id}-{category}`` (unknown categories grey), the most numerous first so that rare
+    events are drawn on top. Rows without
     lat/lon are skipped. Each record carries the tooltip fields (place, date, count,
     provenance, source), so keep this for bounded row counts; :func:`event_hex_layer` is the
     national-zoom view of many events.
@@ -387,7 +388,11 @@ def event_points_layers(
     colours = EVENT_TYPE_COLOURS if colour_by == "event_type" else ROUTE_COLOURS
     cats = pd.Series(_texts(located[colour_by]) if colour_by in located.columns else [""] * len(located),
                      index=located.index)  # fmt: skip
-    order = [c for c in colours if (cats == c).any()] + sorted(set(cats) - set(colours))
+    # Most numerous first, rarest last (drawn on top): a layer hides what lies under it, and
+    # an interdiction or a destroyed strip must not vanish under thousands of detected flights.
+    counts = cats.value_counts()
+    legend = {c: i for i, c in enumerate(colours)}
+    order = sorted(counts.index, key=lambda c: (-counts[c], legend.get(c, len(legend)), c))
     return [_points_layer(located[cats == cat], colours.get(cat, UNKNOWN_RGB), radius_m, f"{layer_id}-{cat or 'unknown'}")
             for cat in order]  # fmt: skip
 
