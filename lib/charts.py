@@ -33,13 +33,16 @@ LAYOUT = {"template": "plotly_white", "margin": {"l": 50, "r": 20, "t": 60, "b":
           "legend": {"orientation": "h", "y": -0.15}, "hovermode": "closest"}  # fmt: skip
 
 
+def simulated_mark(lang: str) -> dict:
+    """The small corner mark every chart with simulated data carries (an image export replaces it
+    with its own, larger mark: lib.export.annotated_copy)."""
+    return {"text": t("simulated_mark", lang), "xref": "paper", "yref": "paper", "x": 1, "y": 1.08,
+            "xanchor": "right", "showarrow": False, "font": {"size": 11, "color": "#b45309"},
+            "bgcolor": "#fef3c7", "bordercolor": "#b45309", "borderwidth": 1, "name": "simulated-mark"}  # fmt: skip
+
+
 def add_simulated_mark(fig: go.Figure, lang: str) -> go.Figure:
-    """The small corner mark every chart with simulated data carries (exports keep it)."""
-    fig.add_annotation(
-        text=t("simulated_mark", lang), xref="paper", yref="paper", x=1, y=1.08,
-        xanchor="right", showarrow=False, font={"size": 11, "color": "#b45309"},
-        bgcolor="#fef3c7", bordercolor="#b45309", borderwidth=1, name="simulated-mark",
-    )  # fmt: skip
+    fig.add_annotation(**simulated_mark(lang))
     return fig
 
 
@@ -197,17 +200,11 @@ def _style_share_axes(layout: dict, cols: int, lang: str) -> None:
             axis["title"] = {"text": t("axis_share", lang)}
 
 
-def _simulated_mark(lang: str) -> dict:
-    return {"text": t("simulated_mark", lang), "xref": "paper", "yref": "paper", "x": 1, "y": 1.08,
-            "xanchor": "right", "showarrow": False, "font": {"size": 11, "color": "#b45309"},
-            "bgcolor": "#fef3c7", "bordercolor": "#b45309", "borderwidth": 1, "name": "simulated-mark"}  # fmt: skip
-
-
 def _small_multiples(traces: list[dict], layout: dict, *, title: str, height: int, simulated: bool,
                      lang: str) -> TrustedFigure:  # fmt: skip
     layout.update(_layout(title={"text": title}, height=height))
     if simulated:
-        layout.setdefault("annotations", []).append(_simulated_mark(lang))
+        layout.setdefault("annotations", []).append(simulated_mark(lang))
     return TrustedFigure({"data": traces, "layout": layout})
 
 

@@ -140,9 +140,14 @@ def boundaries_source() -> tuple[str | None, str | None, str]:
     return os.environ.get(geo.ENV_GEO_DIR), os.environ.get(geo.ENV_OFFLINE), str(paths.data_dir())
 
 
+def boundaries() -> tuple[geo.GeoResult, dict | None]:
+    """(regions, rivers) for the maps, loaded once per place they can come from."""
+    return _boundaries(boundaries_source())
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
-def boundaries(source: tuple[str | None, str | None, str] | None = None) -> tuple[geo.GeoResult, dict | None]:
-    """(regions, rivers) for the maps; `source` is only the cache key (see boundaries_source)."""
+def _boundaries(source: tuple[str | None, str | None, str]) -> tuple[geo.GeoResult, dict | None]:
+    # `source` is only the cache key: lib.geo reads the same settings itself.
     return geo.load_regions(), geo.load_rivers()
 
 
@@ -154,7 +159,7 @@ def _cached_map_panel(which: str, built: str, version: str, state: ViewState, co
 
     from lib import map_view
 
-    regions, rivers = boundaries(source)
+    regions, rivers = _boundaries(source)
     query = views.direct_query(database(Path(built)))
     return map_view.map_panel(query, views.View(state, context, lang), which, regions, rivers)
 

@@ -68,7 +68,7 @@ with ui.guard(page):
             st.metric(t("playback", lang), t("month_counter", lang, month=state.month, n=f"{panel.events:,}"))
         draw(panel, f"map_{hash(state)}")
     st.caption(map_view.legend_line(state.colour, lang))
-    regions_geo, _ = ui.boundaries(ui.boundaries_source())
+    regions_geo, _ = ui.boundaries()
     if regions_geo.message:
         st.info(regions_geo.message)
     st.caption(maps.map_attribution(basemap=state.basemap, boundaries=regions_geo.geojson is not None))
