@@ -8,7 +8,8 @@ clash). Outputs, per data version:
     events/year=YYYY/*.parquet   every event, sorted by date (partitioned for pruning)
     rollup.parquet               month × area × region × event_type × route × provenance
     strip_cycles.parquet         one row per destruction: strip, its n-th destruction, days to rebuild
-    sources, policies, route_shares, flight_estimates, coca, regions, places (.parquet)
+    sources, policies, route_shares, flight_estimates, coca, regions, places,
+    eradication, indicators, coca_zones, conflicts (.parquet)
     manifest.json                version, inputs digest, row counts, build parameters
 
 Why this shape: charts read the rollup, so they cost the same at 10k or 10M events; tables
@@ -50,10 +51,24 @@ SOURCED_TABLES = {
     "coca": "coca.csv",
     "regions": "regions.csv",
     "places": "places.csv",
+    "eradication": "eradication.csv",
+    "indicators": "indicators.csv",
+    "coca_zones": "coca_zones.csv",
+    "conflicts": "conflicts.csv",
 }
+# Tables added after the first layout: a sourced folder without the file (an older checkout, a
+# test fixture) gets an empty table with these columns, so readers can always query them.
+OPTIONAL_SOURCED_COLUMNS = {
+    "eradication": ("eradication_id", "period", "period_start", "period_end", "level", "geography", "measure",
+                    "hectares", "derived", "source_id", "fact_id", "notes"),
+    "indicators": ("indicator_id", "period", "period_start", "period_end", "geography", "metric", "category",
+                   "value_low", "value", "value_high", "unit", "derived", "source_id", "fact_id", "notes"),
+    "coca_zones": ("zone", "regions", "provinces", "in_devida_panel", "confidence", "basis"),
+    "conflicts": ("conflict_group", "fact_id", "what"),
+}  # fmt: skip
 # Bump when the build's outputs change shape (a new table or column): the version then changes,
 # so a build of the same data in the new layout never reuses a folder in the old one.
-BUILD_FORMAT = "3"
+BUILD_FORMAT = "4"
 KEEP_VERSIONS = 3  # current, previous (for --rollback), and one a running app may still read
 
 
@@ -222,14 +237,22 @@ def _write_tables(spec: BuildSpec, stage: Path, raw: Path) -> dict[str, int]:
     )
     rows = {"events": con.execute("SELECT count(*) FROM ev").fetchone()[0]}
     con.close()
-    for name, filename in SOURCED_TABLES.items():
-        frame = pd.read_csv(spec.sourced / filename, dtype=str, keep_default_na=False, na_values=[""])
+    for name in SOURCED_TABLES:
+        frame = read_sourced_csv(spec.sourced, name)
         frame = _typed_sourced(name, frame)
         if name == "sources" and spec.extra_sources:  # imported rows' citations (lib.ingest)
             frame = _with_imported_sources(frame, spec.extra_sources)
         frame.to_parquet(stage / f"{name}.parquet", index=False)
         rows[name] = len(frame)
     return rows
+
+
+def read_sourced_csv(folder: Path, name: str) -> pd.DataFrame:
+    """One sourced table as text (empty cells are missing); an absent optional table is empty."""
+    path = folder / SOURCED_TABLES[name]
+    if not path.is_file() and name in OPTIONAL_SOURCED_COLUMNS:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in OPTIONAL_SOURCED_COLUMNS[name]})
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
 
 
 def _with_imported_sources(sourced: pd.DataFrame, paths: tuple[Path, ...]) -> pd.DataFrame:
@@ -246,6 +269,8 @@ def _typed_sourced(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         "coca": ("year", "hectares"),
         "regions": ("centroid_lat", "centroid_lon", "inside_lat", "inside_lon"),
         "places": ("lat", "lon"),
+        "eradication": ("hectares",),
+        "indicators": ("value_low", "value", "value_high"),
     }.get(name, ())
     for col in numeric:
         if col in frame:
@@ -271,7 +296,8 @@ def build(spec: BuildSpec, *, force: bool = False, log=print) -> str:
         digest = hashlib.sha256(f"pistas-build-format-{BUILD_FORMAT}".encode())
         counts = _write_raw_events(spec, raw, digest)
         for filename in sorted(SOURCED_TABLES.values()):
-            digest.update((spec.sourced / filename).read_bytes())
+            path = spec.sourced / filename
+            digest.update(path.read_bytes() if path.is_file() else b"")
         for path in spec.extra_sources:  # imported citations change what the data says
             simulate.frame_digest(pd.read_parquet(path), digest)
         version = digest.hexdigest()[:12]

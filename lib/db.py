@@ -27,7 +27,7 @@ from lib.paths import built_dir
 VERSION_RE = re.compile(r"^[0-9a-f]{6,64}$")
 PARQUET_TABLES = (
     "rollup", "strip_cycles", "cited", "map_points", "sources", "policies", "route_shares",
-    "flight_estimates", "coca", "regions", "places",
+    "flight_estimates", "coca", "regions", "places", "eradication", "indicators", "coca_zones", "conflicts",
 )  # fmt: skip
 
 
