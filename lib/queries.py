@@ -432,3 +432,46 @@ def uploaded_by_month(db: Database, f: Filters, uploaded: pd.DataFrame, include_
             return cur.execute(sql, _bound(sql, params)).df()
         finally:
             cur.unregister("session_upload")
+
+
+# ---- sourced tables added for issue 13 (eradication, indicators, coca zones, conflicts) --------
+def eradication(db: Database, measure: str = "eradicated") -> pd.DataFrame:
+    """Reported eradication rows (or yearly goals) with their source; overlapping periods stay apart."""
+    return _df(
+        db,
+        """SELECT e.*, s.title AS source_title, s.url AS source_url
+           FROM eradication e LEFT JOIN sources s USING (source_id)
+           WHERE e.measure = $measure ORDER BY e.period_start, e.level, e.geography""",
+        {"measure": measure},
+    )
+
+
+def indicators(db: Database, metric: str | None = None) -> pd.DataFrame:
+    """Other sourced figures (indicators.csv), all or one metric, with their source."""
+    return _df(
+        db,
+        """SELECT i.*, s.title AS source_title, s.url AS source_url
+           FROM indicators i LEFT JOIN sources s USING (source_id)
+           WHERE $metric IS NULL OR i.metric = $metric
+           ORDER BY i.metric, i.period_start, i.category""",
+        {"metric": metric},
+    )
+
+
+def coca_zone_panel(db: Database) -> pd.DataFrame:
+    """The DEVIDA zone × year panel (2018-2024) with each zone's regions; empty hectares = not monitored."""
+    return _df(
+        db,
+        """SELECT c.year, c.geography AS zone, c.hectares, c.derived, c.fact_id, c.source_id,
+                  z.regions, z.provinces, z.confidence
+           FROM coca c JOIN coca_zones z ON z.zone = c.geography
+           WHERE c.level = 'zone' AND c.series = 'DEVIDA' AND z.in_devida_panel = 'yes'
+             AND c.year BETWEEN 2018 AND 2024
+           ORDER BY zone, c.year, c.fact_id""",
+        {},
+    )
+
+
+def conflicts(db: Database) -> pd.DataFrame:
+    """Groups of facts that disagree (conflicts.csv): one row per fact, never combined."""
+    return _df(db, "SELECT conflict_group, fact_id, what FROM conflicts ORDER BY conflict_group, fact_id", {})

@@ -32,8 +32,12 @@ FILES = (
     "coca.csv",
     "regions.csv",
     "places.csv",
+    "eradication.csv",
+    "indicators.csv",
+    "coca_zones.csv",
+    "conflicts.csv",
 )
-WITH_SOURCE = [f for f in FILES if f not in ("sources.csv", "regions.csv")]
+WITH_SOURCE = [f for f in FILES if f not in ("sources.csv", "regions.csv", "coca_zones.csv", "conflicts.csv")]
 FACT_ID = re.compile(r"^[A-Z]{1,2}\d{3}$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -103,7 +107,7 @@ def test_fact_ids_and_urls_match_the_facts_file(name):
 
 
 def test_event_columns(events):
-    assert list(events.columns) == list(EVENT_COLUMNS) + ["fact_id"]
+    assert list(events.columns) == list(EVENT_COLUMNS) + ["fact_id", "derived"]
 
 
 def test_event_ids_unique(events):
@@ -200,7 +204,7 @@ def test_rebuilt_strips(events):
 
 def test_policies_vocabulary(policies):
     assert policies.index.is_unique
-    assert set(policies["kind"]) <= {"law", "regulation", "operation", "agreement", "programme"}
+    assert set(policies["kind"]) <= {"law", "regulation", "operation", "agreement", "programme", "meeting", "ruling"}
     assert set(policies["date_precision"]) <= set(DATE_PRECISIONS)
     assert policies["date"].str.fullmatch(ISO_DATE).all()
     assert (policies["title_es"] != "").all() and (policies["title_en"] != "").all()
@@ -256,7 +260,7 @@ def test_route_shares():
 def test_flight_estimates():
     fe = read("flight_estimates.csv")
     assert fe["estimate_id"].is_unique
-    assert set(fe["per"]) <= {"day", "month", "year"}
+    assert set(fe["per"]) <= {"day", "week", "month", "year"}
     assert set(fe["area"]) <= set(AREAS)
     low, high = pd.to_numeric(fe["rate_low"]), pd.to_numeric(fe["rate_high"])
     assert (low > 0).all() and (low <= high).all()
@@ -266,10 +270,12 @@ def test_flight_estimates():
 
 def test_coca_series_kept_apart():
     coca = read("coca.csv")
-    assert set(coca["level"]) <= {"national", "department", "zone"}
+    assert set(coca["level"]) <= {"national", "department", "zone", "district"}
     assert set(coca["series"]) <= {"UNODC", "DEVIDA", "ONDCP", "other"}
     year = coca["year"].astype(int)
-    assert (pd.to_numeric(coca["hectares"]) > 0).all()
+    hectares = num(coca["hectares"])
+    assert (hectares.dropna() > 0).all()
+    assert (coca.loc[hectares.isna(), "derived"] == "no_figure").all(), "only an unmonitored panel cell has no figure"
     assert (year[coca["series"] == "UNODC"] <= 2017).all()
     assert (year[coca["series"] == "DEVIDA"] >= 2018).all()
     assert (coca.loc[coca["level"] == "national", "geography"] == "Perú").all()
