@@ -183,7 +183,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "impact_did_effect": ("Effect (rate ratio, 95% interval)", "Efecto (razón de tasas, intervalo del 95%)"),
     "impact_pretrend": ("Pre-trend test p = {p}", "Prueba de tendencias previas p = {p}"),
     "impact_placebo": ("{share} of placebo estimates are as large as the real one", "{share} de las estimaciones placebo son tan grandes como la real"),
-    "impact_event_study": ("Event study (quarters relative to the policy)", "Estudio de eventos (trimestres respecto de la norma)"),
+    "impact_event_study": ("Event study: treated against comparison areas, 3-month periods (start month shown)",
+                           "Estudio de eventos: tratado frente a comparación, periodos de 3 meses (se muestra el mes de inicio)"),
+    "impact_effects": ("The three answers: treated area, other areas, all areas", "Las tres respuestas: ámbito tratado, demás ámbitos, todos"),
+    "impact_sensitivity": ("Does the answer depend on the window? Estimates for windows of 6 to 60 months",
+                           "¿Depende la respuesta de la ventana? Estimaciones con ventanas de 6 a 60 meses"),
+    "impact_diagnostics": ("Diagnostics", "Diagnósticos"),
+    "impact_policy_line": ("Policy: {policy}, {date}. Window: {window} months before and after.",
+                           "Norma: {policy}, {date}. Ventana: {window} meses antes y después."),
     "impact_placebos": ("Placebo tests: fake dates and fake treated areas", "Pruebas placebo: fechas y ámbitos ficticios"),
     "impact_before_after": ("Before and after, by area", "Antes y después, por ámbito"),
     "impact_displacement": ("Displacement: each area's share of all events", "Desplazamiento: proporción de cada ámbito en el total"),
@@ -196,6 +203,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "impact_section_before_after": ("Before and after", "Antes y después"),
     "impact_section_its": ("Interrupted time series", "Serie temporal interrumpida"),
     "impact_section_did": ("Difference in differences", "Diferencia en diferencias"),
+    "impact_section_others": ("Other areas", "Demás ámbitos"),
+    "impact_section_net": ("All areas together", "Todos los ámbitos juntos"),
     "impact_section_displacement": ("Displacement to other areas", "Desplazamiento a otras áreas"),
     "impact_section_route_shift": ("Shift between routes", "Cambio entre rutas"),
     "impact_simulated_caveat": ("These estimates use simulated demo data: they show how the method works, not what happened.",
@@ -250,7 +259,10 @@ IMPACT_LABELS_ES: dict[str, str] = {
     "y_events": "Eventos por mes", "y_effect": "Eventos", "rate_ratio": "Razón de tasas (1 = sin cambio)",
     "before": "Antes", "after": "Después", "reference": "Periodo de referencia", "time_placebo": "Fecha ficticia",
     "space_placebo": "Ámbito tratado ficticio", "real": "Estimación real", "share": "Proporción de eventos",
-    "area": "Ámbito",
+    "area": "Ámbito", "window_months": "Meses después de la norma (ventana)",
+    "design_its": "(a) frente a su propio contrafactual", "design_did": "Diferencia en diferencias",
+    "effect_treated": "(a) tratado", "effect_other": "(b) otros ámbitos", "effect_net": "(c) todos los ámbitos",
+    "effect_axis": "Efecto (razón de tasas, 1 = sin cambio)",
 }  # fmt: skip
 
 MONTHS = {
@@ -282,3 +294,142 @@ def problem_text(problem: Problem, lang: str) -> str:
 def language_from_locale(locale: str | None) -> str:
     """'es' for any Spanish browser locale (es-PE, es_419 …), else 'en'."""
     return "es" if locale and locale.lower().startswith("es") else "en"
+
+
+# ---- Policy impact (lib.impact): caveat codes and, in Spanish, why an estimate is missing ----
+IMPACT_CAVEATS: dict[str, dict[str, str]] = {
+    "few_events": {
+        "en": "There are fewer than 10 events on one side of the policy date, so the estimate is fragile.",
+        "es": "Hay menos de 10 eventos a un lado de la fecha de la norma, por lo que la "
+        "estimación es frágil.",
+    },
+    "zero_before": {
+        "en": "There were no events before the policy date, so no ratio can be computed.",
+        "es": "No hubo eventos antes de la fecha de la norma, por lo que no se puede calcular una razón.",
+    },
+    "window_past_data": {
+        "en": "The chosen window reaches beyond the available data; it was shortened to the "
+        "months the data covers.",
+        "es": "La ventana elegida va más allá de los datos disponibles; se acortó a los meses "
+        "que cubren los datos.",
+    },
+    "overdispersion": {
+        "en": "Monthly counts vary more than a steady random rate would produce (events come "
+        "in clusters, or the rate swings from month to month), so the interval is probably "
+        "too narrow.",
+        "es": "Los conteos mensuales varían más de lo que produciría un ritmo aleatorio "
+        "constante (los eventos llegan agrupados o el ritmo oscila de un mes a otro), por lo "
+        "que el intervalo probablemente es demasiado estrecho.",
+    },
+    "no_seasonality": {
+        "en": "There is too little data (months before the policy date, or events) to estimate "
+        "seasonal patterns; they were left out of the model.",
+        "es": "Hay muy pocos datos (meses previos a la norma, o eventos) para estimar la "
+        "estacionalidad; no se incluyó en el modelo.",
+    },
+    "pretrend": {
+        "en": "The treated area was already diverging from the comparison areas before the "
+        "policy (pre-trend test p < 0.05), so the comparison may be biased.",
+        "es": "El área tratada ya se alejaba de las áreas de comparación antes de la norma "
+        "(prueba de tendencias previas p < 0,05), por lo que la comparación puede estar sesgada.",
+    },
+    "no_pretrend_test": {
+        "en": "The period before the policy is too short to test for pre-existing trends.",
+        "es": "El periodo previo a la norma es demasiado corto para probar tendencias previas.",
+    },
+    "placebo_large": {
+        "en": "At least one in ten placebo tests (fake dates or fake treated areas) gave an "
+        "effect as large as the real one, so the estimate may reflect ordinary variation.",
+        "es": "Al menos una de cada diez pruebas placebo (fechas o áreas ficticias) dio un "
+        "efecto tan grande como el real, por lo que la estimación puede reflejar variación "
+        "ordinaria.",
+    },
+    "few_areas": {
+        "en": "Only a handful of areas are compared, so the interval relies on the model's "
+        "assumptions rather than on many independent areas.",
+        "es": "Se comparan pocas áreas, por lo que el intervalo depende de los supuestos del "
+        "modelo y no de muchas áreas independientes.",
+    },
+    "control_dropped": {
+        "en": "A comparison area with no events in the window was left out.",
+        "es": "Se excluyó un área de comparación sin eventos en la ventana.",
+    },
+    "sparse_bins": {
+        "en": "Some periods had no events in the treated area or in the comparison areas; their "
+        "event-study estimates are missing.",
+        "es": "Algunos periodos no tuvieron eventos en el área tratada o en las áreas de comparación; "
+        "faltan sus estimaciones en el estudio de eventos.",
+    },
+    "zero_total": {
+        "en": "There were no events in one of the periods, so shares cannot be computed.",
+        "es": "No hubo eventos en uno de los periodos, por lo que no se pueden calcular proporciones.",
+    },
+    "overdispersion_widened": {
+        "en": "Monthly counts vary more than a steady random rate would produce, so the exact "
+        "Poisson interval was replaced by one that allows for overdispersion and correlated months.",
+        "es": "Los conteos mensuales varían más de lo que produciría un ritmo aleatorio constante; "
+        "por eso el intervalo exacto de Poisson se reemplazó por uno que admite sobredispersión y "
+        "meses correlacionados.",
+    },
+    "trend_matters": {
+        "en": "The answer depends on extrapolating the pre-policy trend: against a flat "
+        "counterfactual (the pre-policy level) the estimate is clearly different.",
+        "es": "La respuesta depende de extrapolar la tendencia previa a la norma: frente a un "
+        "contrafactual plano (el nivel previo) la estimación es claramente distinta.",
+    },
+    "placebo_floor": {
+        "en": "With this few placebo tests the smallest attainable placebo p-value is above 0.05: "
+        "they can reveal a problem, not confirm the effect.",
+        "es": "Con tan pocas pruebas placebo, el menor valor p placebo posible supera 0,05: pueden "
+        "revelar un problema, no confirmar el efecto.",
+    },
+    "control_moved": {
+        "en": "A comparison area you chose has its own break at the policy date (it may receive "
+        "displaced activity), so the difference-in-differences probably exaggerates the change.",
+        "es": "Un ámbito de comparación elegido muestra su propio quiebre en la fecha de la norma "
+        "(puede recibir actividad desplazada), por lo que la diferencia en diferencias "
+        "probablemente exagera el cambio.",
+    },
+}
+
+
+IMPACT_ERRORS_ES: dict[str, str] = {
+    "bad_date": "La fecha de la norma no es válida.",
+    "bad_window": "La ventana debe ser un número entero de meses, al menos 1.",
+    "bad_input": "Los datos no sirven para este análisis.",
+    "no_data": "No hay datos que analizar con estos filtros.",
+    "window_outside_data": "La ventana elegida cae fuera del periodo con datos: acórtela o elija otra norma.",
+    "no_before": "La norma es anterior al inicio de los datos: no hay periodo previo con qué comparar.",
+    "no_after": "La norma es posterior al fin de los datos: no hay periodo posterior.",
+    "too_few_months": "Hay muy pocos meses de datos a un lado de la norma para este análisis: acorte la "
+    "ventana o elija otra norma.",
+    "no_events": "No hay eventos en la ventana elegida: amplíe los filtros o la ventana.",
+    "no_events_before": "No hay eventos en los meses previos a la norma: no hay nivel previo con qué comparar.",
+    "no_events_after": "No hay eventos desde la norma: el modelo de series temporales no puede estimar una "
+    "caída a cero (use la comparación antes/después).",
+    "too_few_events": "Hay muy pocos eventos antes o después de la norma para el modelo de series temporales "
+    "(use la comparación antes/después).",
+    "too_sparse": "Hay muy pocos eventos para que el modelo estime el efecto; use la comparación antes/después.",
+    "model_failed": "El modelo no pudo ajustarse a estos datos.",
+    "several_areas": "La serie reúne varias áreas: elija una o súmelas primero.",
+    "no_treated": "Elija al menos un área tratada.",
+    "no_control": "La diferencia en diferencias necesita al menos un área de comparación además de la tratada.",
+    "no_control_events": "Ninguna de las áreas de comparación tiene eventos en la ventana.",
+    "unknown_policy": "La norma elegida no está en los datos.",
+    "sparse_series": "Los datos reportados son reportes dispersos, no una serie mensual: un mes sin "
+    "reporte es desconocido, no cero eventos. Compare las cifras reportadas año por año.",
+    "no_clean_control": "Todos los demás ámbitos muestran su propio quiebre en la fecha de la norma (o no "
+    "se pudieron verificar): no queda un ámbito de comparación que la norma no haya movido. Elija ámbitos "
+    "de comparación para forzarla.",
+    "no_other_areas": "No hay otros ámbitos que sumar.",
+}
+
+
+def caveat_text(code: str, lang: str) -> str:
+    """The sentence for one impact caveat code in ``lang``; unknown codes come back as themselves."""
+    return IMPACT_CAVEATS.get(code, {}).get(lang, code)
+
+
+def error_text(code: str, message: str, lang: str) -> str:
+    """Why an analysis could not run, in ``lang``: the English message, or its Spanish sense."""
+    return IMPACT_ERRORS_ES.get(code, message) if lang == "es" else message

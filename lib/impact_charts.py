@@ -18,16 +18,18 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lib.impact import DiDResult, ITSResult
+from lib.impact import DiDResult, ImpactStudy, ITSResult
 
 __all__ = [
     "DEFAULT_LABELS",
     "displacement_figure",
+    "effects_figure",
     "event_study_figure",
     "forest_figure",
     "its_figure",
     "placebo_figure",
     "route_shift_figure",
+    "sensitivity_figure",
 ]
 
 DEFAULT_LABELS: dict[str, str] = {
@@ -57,6 +59,14 @@ DEFAULT_LABELS: dict[str, str] = {
     # displacement_figure, route_shift_figure
     "share": "Share of events",
     "area": "Area",
+    # effects_figure, sensitivity_figure
+    "window_months": "Months after the policy (window)",
+    "design_its": "(a) against its own counterfactual",
+    "design_did": "Difference in differences",
+    "effect_treated": "(a) treated",
+    "effect_other": "(b) other areas",
+    "effect_net": "(c) all areas",
+    "effect_axis": "Effect (rate ratio, 1 = no change)",
 }
 
 _COLORS = {
@@ -99,6 +109,19 @@ def _finish(fig: go.Figure, text: dict[str, str], simulated: bool) -> go.Figure:
             font={"size": 11, "color": "#b45309"},
         )
     return fig
+
+
+_LOG_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
+
+
+def _log_ticks(*values: pd.Series | list[float]) -> dict[str, object]:
+    """Log-axis ticks at 1-2-5 steps only: Plotly's own minor labels pile up on short ranges."""
+    v = np.concatenate([np.asarray(x, dtype=float).ravel() for x in values] + [np.array([1.0])])
+    v = v[np.isfinite(v) & (v > 0)]
+    lo, hi = v.min() / 1.3, v.max() * 1.3
+    ticks = [x for x in _LOG_TICKS if lo <= x <= hi] or [1]
+    return {"type": "log", "tickvals": ticks, "ticktext": [f"{x:g}" for x in ticks], "minor": {"showgrid": False},
+            "range": [np.log10(lo), np.log10(hi)]}  # fmt: skip
 
 
 def _band(x: pd.Series, low: pd.Series, high: pd.Series, name: str, showlegend: bool = True) -> go.Scatter:
@@ -258,7 +281,7 @@ def event_study_figure(
     )
     fig.add_hline(y=1, line={"color": "#9ca3af", "width": 1})
     fig.add_vline(x=result.policy_month, line={"color": "#9ca3af", "dash": "dot"})
-    fig.update_yaxes(type="log", title_text=text["rate_ratio"])
+    fig.update_yaxes(title_text=text["rate_ratio"], **_log_ticks(study["ci_low"], study["ci_high"], study["rate_ratio"]))
     fig.update_xaxes(title_text=text["x_month"])
     return _finish(fig, text, simulated)
 
@@ -266,7 +289,7 @@ def event_study_figure(
 def placebo_figure(
     result: DiDResult, labels: Mapping[str, str] | None = None, simulated: bool = False
 ) -> go.Figure:
-    """Placebo estimates (fake dates, fake treated areas) with 95 % bars and the real one.
+    """Placebo estimates (fake dates, fake treated areas) and the real one with its 95 % bar.
 
     One row per estimate, real estimate on top and a dashed line at its value, so the eye can
     judge whether it stands out. Three traces: time placebos, space placebos, real estimate.
@@ -277,19 +300,13 @@ def placebo_figure(
     fig = go.Figure()
     for kind, key in (("time", "time_placebo"), ("space", "space_placebo")):
         rows = table[table["kind"] == kind]
-        up, down = _errors(rows["rate_ratio"], rows["ci_low"], rows["ci_high"])
         fig.add_trace(
             go.Scatter(
                 x=rows["rate_ratio"],
                 y=[f"{text[key]}: {v}" for v in rows["label"]],
                 mode="markers",
                 name=text[key],
-                marker={
-                    "color": _COLORS["placebo"],
-                    "size": 7,
-                    "symbol": "circle" if kind == "time" else "diamond",
-                },
-                error_x={"type": "data", "array": up, "arrayminus": down, "color": _COLORS["placebo"]},
+                marker={"color": _COLORS["placebo"], "size": 8, "symbol": "circle" if kind == "time" else "diamond"},
             )
         )
     up, down = _errors(pd.Series([result.rate_ratio]), pd.Series([result.ci[0]]), pd.Series([result.ci[1]]))
@@ -311,7 +328,7 @@ def placebo_figure(
         *[f"{text['time_placebo']}: {v}" for v in table.loc[table["kind"] == "time", "label"]],
     ]
     fig.update_yaxes(categoryorder="array", categoryarray=order[::-1])
-    fig.update_xaxes(type="log", title_text=text["rate_ratio"])
+    fig.update_xaxes(title_text=text["rate_ratio"], **_log_ticks(table["rate_ratio"], list(result.ci)))
     fig.update_layout(height=max(300, 60 + 28 * len(order)))
     return _finish(fig, text, simulated)
 
@@ -393,7 +410,58 @@ def forest_figure(
         )
     )
     fig.add_vline(x=1, line={"color": "#9ca3af", "width": 1})
-    fig.update_xaxes(type="log", title_text=text["rate_ratio"])
+    fig.update_xaxes(title_text=text["rate_ratio"], **_log_ticks(table["ci_low"], table["ci_high"]))
     fig.update_yaxes(autorange="reversed", title_text=text["area"])
     fig.update_layout(height=max(280, 80 + 40 * len(table)), showlegend=False)
+    return _finish(fig, text, simulated)
+
+
+def effects_figure(study: ImpactStudy, labels: Mapping[str, str] | None = None, simulated: bool = False) -> go.Figure:
+    """The three answers on one log axis: (a) treated, (b) each other area, (c) all areas. One trace."""
+    text = _labels(labels)
+    rows = []
+    if study.treated_effect.ok:
+        rows.append((f"{text['effect_treated']}: {study.treated_effect.label}", study.treated_effect.result))
+    rows += [(f"{text['effect_other']}: {o.label}", o.result) for o in study.others if o.ok]
+    if study.net.ok:
+        rows.append((text["effect_net"], study.net.result))
+    names = [r[0] for r in rows]
+    est = pd.Series([r[1].effect for r in rows], dtype=float)
+    low = pd.Series([r[1].effect_ci[0] for r in rows], dtype=float)
+    high = pd.Series([r[1].effect_ci[1] for r in rows], dtype=float)
+    up, down = _errors(est, low, high)
+    colors = [_COLORS["after"] if h < 1 else _COLORS["counterfactual"] if lo > 1 else _COLORS["placebo"]
+              for lo, h in zip(low, high, strict=True)]  # fmt: skip
+    fig = go.Figure(go.Scatter(x=est, y=names, mode="markers", name=text["effect_axis"],
+                               marker={"color": colors, "size": 10},
+                               error_x={"type": "data", "array": up, "arrayminus": down, "color": "#6b7280"},
+                               hovertemplate="%{y}: %{x:.2f}<extra></extra>"))  # fmt: skip
+    fig.add_vline(x=1, line={"color": "#9ca3af", "width": 1})
+    fig.update_xaxes(title_text=text["effect_axis"], **_log_ticks(low, high))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=max(260, 70 + 42 * len(rows)), showlegend=False)
+    return _finish(fig, text, simulated)
+
+
+def sensitivity_figure(scan: pd.DataFrame, labels: Mapping[str, str] | None = None, simulated: bool = False,
+                       chosen: int | None = None) -> go.Figure:  # fmt: skip
+    """Estimate and 95 % interval by window (6…60 months), one trace per design."""
+    text = _labels(labels)
+    fig = go.Figure()
+    for design, color, shift in (("its", _COLORS["counterfactual"], -0.6), ("did", _COLORS["after"], 0.6)):
+        rows = scan[scan["design"] == design]
+        if rows.empty:
+            continue
+        up, down = _errors(rows["estimate"], rows["ci_low"], rows["ci_high"])
+        fig.add_trace(go.Scatter(x=rows["window"] + shift, y=rows["estimate"], mode="markers+lines",
+                                 name=text[f"design_{design}"], marker={"color": color, "size": 8},
+                                 line={"color": color, "width": 1, "dash": "dot"},
+                                 error_y={"type": "data", "array": up, "arrayminus": down, "color": color},
+                                 customdata=rows["window"],
+                                 hovertemplate="%{customdata}: %{y:.2f}<extra></extra>"))  # fmt: skip
+    fig.add_hline(y=1, line={"color": "#9ca3af", "width": 1})
+    if chosen is not None:
+        fig.add_vline(x=chosen, line={"color": "#9ca3af", "dash": "dot"})
+    fig.update_yaxes(title_text=text["effect_axis"], **_log_ticks(scan["ci_low"], scan["ci_high"]))
+    fig.update_xaxes(title_text=text["window_months"], tickvals=sorted(set(scan["window"])))
     return _finish(fig, text, simulated)

@@ -216,6 +216,15 @@ def monthly_counts_by_area(db: Database, f: Filters, event_type: str, route: str
     )
 
 
+def provenance_months(db: Database, provenance: str) -> tuple[date, date] | None:
+    """First and last month that rows of one provenance cover (the span an impact model may zero-fill)."""
+    found = _df(db, "SELECT min(month) AS first, max(month) AS last FROM rollup WHERE provenance = $p",
+                {"p": provenance})  # fmt: skip
+    if found.empty or pd.isna(found["first"].iloc[0]):
+        return None
+    return (pd.Timestamp(found["first"].iloc[0]).date(), pd.Timestamp(found["last"].iloc[0]).date())
+
+
 def route_counts_by_area_month(db: Database, f: Filters) -> pd.DataFrame:
     """Seizures by month, area and route, with each route's share of its area-month."""
     params = {**f.params(), "types": ["seizure"]}

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from lib.schema import EVENT_COLUMNS, EVENTS_SCHEMA
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: Law 30339 effects explicit (policy=False counterfactual), Huallaga untouched
 DEFAULT_SEED = 20150820
 FIRST_YEAR, LAST_YEAR = 2010, 2024
 LAW_MONTH = pd.Timestamp("2015-08-01")  # Law 30339 passed 20 Aug 2015 (L002)
@@ -60,7 +60,7 @@ ROUTE_MIX: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "VRAEM": ((0.88, 0.09, 0.03, 0.0), (0.40, 0.50, 0.10, 0.0)),
     "Pichis-Palcazú": ((0.60, 0.25, 0.15, 0.0), (0.62, 0.20, 0.18, 0.0)),  # R008: ~60% air
     "Ucayali": ((0.50, 0.10, 0.40, 0.0), (0.52, 0.08, 0.40, 0.0)),
-    "Huallaga": ((0.30, 0.60, 0.10, 0.0), (0.25, 0.65, 0.10, 0.0)),
+    "Huallaga": ((0.30, 0.60, 0.10, 0.0), (0.30, 0.60, 0.10, 0.0)),  # untouched by the law
     "Puno": ((0.05, 0.90, 0.05, 0.0), (0.05, 0.90, 0.05, 0.0)),
 }
 RAINY_RIVER_SHIFT = {"Ucayali": 0.25, "Pichis-Palcazú": 0.12, "VRAEM": 0.04}
@@ -88,45 +88,61 @@ def _ramp(t: np.ndarray, start: str, end: str, before: float, after: float) -> n
     return before + (after - before) * frac
 
 
-def activity(area: str, months: pd.DatetimeIndex) -> np.ndarray:
+# The one policy shock the demo plants: Law 30339 (passed Aug 2015) and the redeployment that
+# followed it. Its effects build up from the law to the interception protocol (Jan 2016) in the
+# VRAEM ("most by land" by May 2016, F007); the receiving areas fill up more slowly. `policy=False` gives the same world
+# without it: the counterfactual that `planted_effect` compares with.
+POLICY_ID = "law-30339"
+LAW_EFFECT_START, LAW_EFFECT_FULL = "2015-09-01", "2016-01-01"  # full once the protocol is out (4 Jan 2016)
+
+
+def activity(area: str, months: pd.DatetimeIndex, policy: bool = True) -> np.ndarray:
     """Relative trafficking activity by area and month (VRAEM 2014 = 1)."""
     t = months.to_numpy()
     if area == "VRAEM":
-        rise = _ramp(t, "2010-01-01", "2013-06-01", 0.6, 1.0)
-        fall = _ramp(t, "2015-09-01", "2017-06-01", 1.0, 0.45)
-        return np.minimum(rise, fall)
+        base = _ramp(t, "2010-01-01", "2013-06-01", 0.6, 1.0)
+        return base * _ramp(t, LAW_EFFECT_START, LAW_EFFECT_FULL, 1.0, 0.45) if policy else base
     if area == "Pichis-Palcazú":
-        return _ramp(t, "2015-09-01", "2019-01-01", 0.25, 0.8)
+        return _ramp(t, "2015-09-01", "2019-01-01", 0.25, 0.8) if policy else np.full(len(t), 0.25)
     if area == "Ucayali":
-        return _ramp(t, "2015-09-01", "2021-01-01", 0.12, 0.9)
+        return _ramp(t, "2015-09-01", "2021-01-01", 0.12, 0.9) if policy else np.full(len(t), 0.12)
     if area == "Huallaga":
-        return _ramp(t, "2010-01-01", "2018-01-01", 0.35, 0.15)
+        # Eradication in the Alto Huallaga drove activity down to 2014; the law does not touch it,
+        # which makes it the demo's clean comparison area.
+        return _ramp(t, "2010-01-01", "2014-01-01", 0.35, 0.18)
     if area == "Puno":
-        return _ramp(t, "2015-09-01", "2018-01-01", 0.1, 0.4)
+        return _ramp(t, "2015-09-01", "2018-01-01", 0.1, 0.4) if policy else np.full(len(t), 0.1)
     raise ValueError(f"unknown simulated area {area!r}")
 
 
-def enforcement(area: str, months: pd.DatetimeIndex) -> np.ndarray:
+def enforcement(area: str, months: pd.DatetimeIndex, policy: bool = True) -> np.ndarray:
     """How hard strips are hunted, relative to the VRAEM campaign of 2014–2015 (= 1)."""
     t = months.to_numpy()
     campaign = _ramp(t, "2010-01-01", "2014-01-01", 0.35, 1.0)
     if area == "VRAEM":
-        return np.minimum(campaign, _ramp(t, "2016-01-01", "2018-01-01", 1.0, 0.7))
+        return campaign  # the hunt goes on; fewer strips are built once flights stop
+    if area == "Huallaga" or not policy:
+        return campaign * 0.6
     # Troya operations in Pasco/Huánuco/Ucayali from 2016 (S001: 23 strips, Sep 2016).
     return np.maximum(campaign * 0.6, _ramp(t, "2016-01-01", "2018-06-01", 0.6, 1.0))
 
 
-def air_share(area: str, months: pd.DatetimeIndex) -> np.ndarray:
+def _law_progress(months: pd.DatetimeIndex, policy: bool) -> np.ndarray:
+    if not policy:
+        return np.zeros(len(months))
+    return _ramp(months.to_numpy(), "2015-08-01", LAW_EFFECT_FULL, 0.0, 1.0)
+
+
+def air_share(area: str, months: pd.DatetimeIndex, policy: bool = True) -> np.ndarray:
     """Share of seizures moving by air; after the law the VRAEM's falls (R001 → F007)."""
     before, after = ROUTE_MIX[area]
-    law = _ramp(months.to_numpy(), "2015-08-01", "2016-06-01", 0.0, 1.0)
-    return before[0] + (after[0] - before[0]) * law
+    return before[0] + (after[0] - before[0]) * _law_progress(months, policy)
 
 
-def route_probabilities(area: str, months: pd.DatetimeIndex) -> np.ndarray:
+def route_probabilities(area: str, months: pd.DatetimeIndex, policy: bool = True) -> np.ndarray:
     """Monthly route mix (rows: months; columns: ROUTES), with the rainy-season river shift."""
     before, after = (np.array(m) for m in ROUTE_MIX[area])
-    law = _ramp(months.to_numpy(), "2015-08-01", "2016-06-01", 0.0, 1.0)[:, None]
+    law = _law_progress(months, policy)[:, None]
     probs = before + (after - before) * law
     rainy = np.isin(months.month, RAINY_MONTHS)
     shift = RAINY_RIVER_SHIFT.get(area, 0.0) * rainy
@@ -137,10 +153,10 @@ def route_probabilities(area: str, months: pd.DatetimeIndex) -> np.ndarray:
     return probs / probs.sum(axis=1, keepdims=True)
 
 
-def monthly_rates(area: str, months: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+def monthly_rates(area: str, months: pd.DatetimeIndex, policy: bool = True) -> dict[str, np.ndarray]:
     """Expected events per month by type (before scaling), for one area."""
-    act, enf = activity(area, months), enforcement(area, months)
-    air = air_share(area, months)
+    act, enf = activity(area, months, policy), enforcement(area, months, policy)
+    air = air_share(area, months, policy)
     air_rel = air / ROUTE_MIX["VRAEM"][0][0]
     rainy = np.isin(months.month, RAINY_MONTHS)
     # Fewer flights where riverside strips flood.
@@ -156,6 +172,31 @@ def monthly_rates(area: str, months: pd.DatetimeIndex) -> dict[str, np.ndarray]:
         "seizure": SEIZURES_PER_MONTH_VRAEM * act,
         "aircraft_interdicted": INTERDICTIONS_PER_MONTH_VRAEM * act * air_rel * enf,
     }
+
+
+# Which expected rate each event type follows: a strip's destructions, rebuilds and detection
+# all follow its first destruction (shifted by days to weeks, which a monthly ratio ignores).
+_RATE_OF = {"airstrip_destroyed": "first_destruction", "airstrip_rebuilt": "first_destruction",
+            "airstrip_detected": "first_destruction", "flight_detected": "flight_detected",
+            "seizure": "seizure", "aircraft_interdicted": "aircraft_interdicted"}  # fmt: skip
+
+
+def planted_effect(areas: str | tuple[str, ...], event_type: str, window: int,
+                   policy_id: str = POLICY_ID) -> float:  # fmt: skip
+    """The effect the generator plants: expected events in the `window` months from the policy
+    month, with the policy / without it, summed over `areas` (1 = no effect).
+
+    This is the quantity the Impact page estimates (lib.impact: an average ratio over the after
+    window), so tests can check that the page's default design recovers it.
+    """
+    if policy_id != POLICY_ID:
+        return 1.0  # the demo plants no other policy
+    names = (areas,) if isinstance(areas, str) else tuple(areas)
+    months = pd.date_range("2015-08-01", periods=window, freq="MS")
+    key = _RATE_OF[event_type]
+    with_policy = sum(monthly_rates(a, months, True)[key].sum() for a in names)
+    without = sum(monthly_rates(a, months, False)[key].sum() for a in names)
+    return float(with_policy / without)
 
 
 def all_months() -> pd.DatetimeIndex:

@@ -205,8 +205,9 @@ class ImpactAnalysis:
     readings: list[str]
     figures: list[tuple[str, go.Figure]]
     tables: list[tuple[str, pd.DataFrame]]
-    caveats: list[str]
+    caveats: list[tuple[str, str]]  # (section, caveat code): every caveat of every estimate and table
     problems: list[tuple[str, str, str]]  # (section, ImpactError code, English message)
+    diagnostics: pd.DataFrame | None = None
 
 
 def policy_label(query: Query, policy_id: str, lang: str) -> str:
@@ -218,27 +219,31 @@ def policy_label(query: Query, policy_id: str, lang: str) -> str:
 
 
 def impact_analysis(query: Query, view: View) -> ImpactAnalysis:
-    """Before/after, interrupted time series, difference-in-differences and displacement."""
+    """The three answers (treated, other areas, all areas), the screened DiD, its diagnostics,
+    the window scan, and the before/after, displacement and route tables."""
     from threadpoolctl import threadpool_limits
 
     from lib import impact, impact_charts
     from lib.i18n import IMPACT_LABELS_ES
+    from lib.impact import reading
 
     state, lang, f = view.state, view.lang, view.filters
-    labels = IMPACT_LABELS_ES if lang == "es" else {}
-    labels = {**labels, "simulated": t("simulated_mark", lang)}
+    labels = {**(IMPACT_LABELS_ES if lang == "es" else {}), "simulated": t("simulated_mark", lang)}
     policy_day = query("policy_date", state.policy)
     policy_name = policy_label(query, state.policy, lang)
     event_label = type_label(state.metric, lang)
-    # The whole data span (not the view's period): the window picks the months around the policy.
-    # One provenance only: reported and simulated counts are never pooled in an estimate.
-    span = replace_filters(f, view.context, impact_provenance(state))
+    provenance = impact_provenance(state)
+    # One provenance only (reported and simulated counts are never pooled), over the span that
+    # provenance covers: simulated months outside it are not zeros, and reported months without
+    # a report are unknown (absent="missing").
+    span = replace_filters(f, view.context, provenance)
     counts = query("monthly_counts_by_area", span, state.metric)
-    coverage = (queries.month_date(view.context.first_month), queries.month_date(view.context.last_month))
-    treated = list(state.treated)
-    control = list(state.control) or sorted(set(counts["area"]) - set(treated) - {"Nacional"})
-    readings, figures, tables, caveats, problems = [], [], [], [], []
-    sim = impact_provenance(state) == "simulated"
+    counts = counts[counts["area"] != "Nacional"]
+    coverage = query("provenance_months", provenance)
+    absent = "missing" if provenance == "reported" else "zero"
+    kw = {"coverage": coverage, "absent": absent}
+    figures, tables, caveats, problems = [], [], [], []
+    sim = provenance == "simulated"
 
     def attempt(section: str, fn):
         try:
@@ -248,44 +253,67 @@ def impact_analysis(query: Query, view: View) -> ImpactAnalysis:
             problems.append((section, exc.code, str(exc)))
             return None
 
-    if policy_day is None:
-        problems.append(("policy", "unknown_policy", f"Unknown policy {state.policy}."))
-        return ImpactAnalysis(policy_name, None, [], [], [], [], problems)
+    if policy_day is None or coverage is None:
+        code = "unknown_policy" if policy_day is None else "no_data"
+        problems.append(("policy", code, f"Unknown policy {state.policy}." if policy_day is None else "No data."))
+        return ImpactAnalysis(policy_name, policy_day, [], [], [], [], problems)
 
-    table = attempt("before_after", lambda: impact.before_after(counts, policy_day, state.window, coverage=coverage))
+    study = attempt("its", lambda: impact.policy_study(counts, list(state.treated), list(state.control),
+                                                       policy_day, state.window, **kw))  # fmt: skip
+    readings: list[str] = []
+    diagnostics = None
+    if study is not None:
+        readings = reading.reading(study, lang, event_label=event_label)
+        diagnostics = reading.diagnostics(study, lang)
+        for section, part in (("its", study.treated_effect), ("net", study.net), ("did", study.did)):
+            if part.ok:
+                caveats += [(section, c) for c in part.result.caveats]
+            elif part.code:
+                problems.append((section, part.code, part.message or ""))
+        for part in study.others:
+            if part.ok:
+                caveats += [("others", c) for c in part.result.caveats]
+        figures.append(("impact_effects", impact_charts.effects_figure(study, labels, sim)))
+        if study.treated_effect.ok:
+            figures.append(("impact_its", impact_charts.its_figure(study.treated_effect.result, labels, sim)))
+        if not study.sensitivity.empty:
+            figures.append(("impact_sensitivity", impact_charts.sensitivity_figure(study.sensitivity, labels, sim,
+                                                                                   chosen=state.window)))  # fmt: skip
+        if study.did.ok:
+            figures.append(("impact_event_study", impact_charts.event_study_figure(study.did.result, labels, sim)))
+            if len(study.did.result.placebos):
+                figures.append(("impact_placebos", impact_charts.placebo_figure(study.did.result, labels, sim)))
+    table = attempt("before_after", lambda: impact.before_after(counts, policy_day, state.window, **kw))
     if table is not None:
         figures.append(("impact_before_after", impact_charts.forest_figure(table, labels, sim)))
         tables.append((t("impact_before_after", lang), _plain(table)))
-    treated_counts = counts[counts["area"].isin(treated)].assign(area=", ".join(treated))
-    its = attempt("its", lambda: impact.interrupted_time_series(treated_counts, policy_day, state.window,
-                                                               coverage=coverage))  # fmt: skip
-    if its is not None:
-        readings.append(impact.plain_language(its, lang, event_label=event_label, policy_label=policy_name,
-                                              area_label=", ".join(treated)))  # fmt: skip
-        figures.append(("impact_its", impact_charts.its_figure(its, labels, sim)))
-        caveats += list(its.caveats)
-    did = attempt("did", lambda: impact.difference_in_differences(counts, treated, control, policy_day,
-                                                                 state.window, coverage=coverage))  # fmt: skip
-    if did is not None:
-        readings.append(impact.plain_language(did, lang, event_label=event_label, policy_label=policy_name,
-                                              area_label=", ".join(treated), control_label=", ".join(control)))  # fmt: skip
-        figures.append(("impact_event_study", impact_charts.event_study_figure(did, labels, sim)))
-        figures.append(("impact_placebos", impact_charts.placebo_figure(did, labels, sim)))
-        caveats += list(did.caveats)
-    shares = attempt("displacement", lambda: impact.displacement(counts, policy_day, state.window, coverage=coverage))
+        caveats += [("before_after", c) for c in _table_caveats(table)]
+    shares = attempt("displacement", lambda: impact.displacement(counts, policy_day, state.window, **kw))
     if shares is not None:
         figures.append(("impact_displacement", impact_charts.displacement_figure(shares, labels, sim)))
         tables.append((t("impact_displacement", lang), _plain(shares)))
+        caveats += [("displacement", c) for c in _table_caveats(shares)]
     routes = query("route_counts_by_area_month", span)
-    shift = attempt("route_shift", lambda: impact.route_share_shift(routes, policy_day, state.window,
-                                                                   coverage=coverage))  # fmt: skip
+    routes = routes[routes["area"] != "Nacional"]
+    shift = attempt("route_shift", lambda: impact.route_share_shift(routes, policy_day, state.window, **kw))
     if shift is not None:
         figures.append(("impact_route_shift", impact_charts.route_shift_figure(shift, labels, sim)))
         tables.append((t("impact_route_shift", lang), _plain(shift)))
-    if impact_provenance(state) == "simulated":
-        caveats.insert(0, "simulated")
+        caveats += [("route_shift", c) for c in _table_caveats(shift)]
+    if sim:
+        caveats.insert(0, ("all", "simulated"))
     figures = [(name, charts.trusted(fig)) for name, fig in figures]  # cached: cheap to unpickle
-    return ImpactAnalysis(policy_name, policy_day, readings, figures, tables, list(dict.fromkeys(caveats)), problems)
+    return ImpactAnalysis(policy_name, policy_day, readings, figures, tables, list(dict.fromkeys(caveats)),
+                          problems, diagnostics)  # fmt: skip
+
+
+def _table_caveats(table: pd.DataFrame) -> list[str]:
+    """Every caveat of a result table: the table-wide ones and each row's."""
+    codes = list(table.attrs.get("caveats", ()))
+    if "caveats" in table.columns:
+        for row in table["caveats"]:
+            codes += list(row)
+    return list(dict.fromkeys(codes))
 
 
 def _plain(table: pd.DataFrame) -> pd.DataFrame:

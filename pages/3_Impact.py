@@ -3,15 +3,16 @@
 import streamlit as st
 
 from lib import ui, views
-from lib.i18n import t, type_label
-from lib.impact import caveat_text, error_text
+from lib.i18n import caveat_text, error_text, t, type_label
 from lib.schema import AREAS, EVENT_TYPES
 
 page = ui.setup("page_impact")
 lang, state, ctx = page.lang, page.state, page.context
 ui.title(page, "page_impact")
 TITLES = {
+    "impact_effects": t("impact_effects", lang),
     "impact_its": t("impact_its", lang, area=", ".join(state.treated) or "—"),
+    "impact_sensitivity": t("impact_sensitivity", lang),
     "impact_event_study": t("impact_event_study", lang),
     "impact_placebos": t("impact_placebos", lang),
     "impact_before_after": t("impact_before_after", lang),
@@ -38,6 +39,9 @@ with ui.guard(page):
     st.caption(t("impact_uses", lang, prov=prov))
 
     analysis = page.query_view("impact_analysis")
+    if analysis.policy_date is not None:
+        st.caption(t("impact_policy_line", lang, policy=analysis.policy_label, date=analysis.policy_date,
+                     window=state.window))  # fmt: skip
     st.subheader(t("impact_reading", lang))
     for text in analysis.readings:
         st.markdown(text)
@@ -45,12 +49,19 @@ with ui.guard(page):
     for section, code, message in analysis.problems:
         same_reason.setdefault(error_text(code, message, lang), []).append(t(f"impact_section_{section}", lang))
     for reason, sections in same_reason.items():
-        st.warning(t("impact_unavailable", lang, reason=f"{', '.join(sections)}: {reason}"))
+        st.warning(t("impact_unavailable", lang, reason=f"{', '.join(dict.fromkeys(sections))}: {reason}"))
+    if analysis.diagnostics is not None:
+        st.subheader(t("impact_diagnostics", lang))
+        st.dataframe(analysis.diagnostics, hide_index=True)
     if analysis.caveats:
         st.subheader(t("impact_caveats", lang))
-        for code in analysis.caveats:
+        by_code: dict[str, list[str]] = {}  # each caveat once, naming the estimates it applies to
+        for section, code in analysis.caveats:
+            by_code.setdefault(code, []).append(section)
+        for code, sections in by_code.items():
             text = t("impact_simulated_caveat", lang) if code == "simulated" else caveat_text(code, lang)
-            st.markdown(f"- {text}")
+            where = ", ".join(t(f"impact_section_{s}", lang) for s in dict.fromkeys(sections) if s != "all")
+            st.markdown(f"- {text}" + (f" ({where})" if where else ""))
     for name, fig in analysis.figures:
         st.subheader(TITLES.get(name, name))
         ui.chart(page, fig, key=f"{name}_{hash(state)}", name=name)
