@@ -86,9 +86,10 @@ def _labels(labels: Mapping[str, str] | None) -> dict[str, str]:
 
 def _finish(fig: go.Figure, text: dict[str, str], simulated: bool) -> go.Figure:
     # Legend above the plot: below it, it collides with the x-axis title at small heights.
+    # No template here: validating Plotly's template costs ~80 ms a figure. lib.views gives the
+    # page's figures the template unvalidated (charts.trusted_with_template).
     fig.update_layout(
         title={"text": text["title"] or None, "y": 0.98, "yanchor": "top"},
-        template="plotly_white",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         margin={"l": 60, "r": 20, "t": 90, "b": 50},
     )
@@ -218,10 +219,13 @@ def its_figure(
         col=1,
     )
     policy = result.policy_month
-    for row in (1, 2, 3):
-        fig.add_vline(x=policy, line={"color": "#9ca3af", "dash": "dot"}, row=row, col=1)
-    for row in (2, 3):
-        fig.add_hline(y=0, line={"color": "#9ca3af", "width": 1}, row=row, col=1)
+    # Plain shapes: add_vline/add_hline on subplots cost ~20 ms each (axis-spanning lookups).
+    axis = {1: "", 2: "2", 3: "3"}
+    shapes = [{"type": "line", "x0": policy, "x1": policy, "xref": f"x{axis[r]}", "y0": 0, "y1": 1,
+               "yref": f"y{axis[r]} domain", "line": {"color": "#9ca3af", "dash": "dot"}} for r in (1, 2, 3)]
+    shapes += [{"type": "line", "x0": 0, "x1": 1, "xref": f"x{axis[r]} domain", "y0": 0, "y1": 0,
+                "yref": f"y{axis[r]}", "line": {"color": "#9ca3af", "width": 1}} for r in (2, 3)]
+    fig.update_layout(shapes=shapes)
     fig.add_annotation(
         x=policy,
         y=1,

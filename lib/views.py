@@ -302,7 +302,7 @@ def impact_analysis(query: Query, view: View) -> ImpactAnalysis:
         caveats += [("route_shift", c) for c in _table_caveats(shift)]
     if sim:
         caveats.insert(0, ("all", "simulated"))
-    figures = [(name, charts.trusted(fig)) for name, fig in figures]  # cached: cheap to unpickle
+    figures = [(name, charts.trusted_with_template(fig)) for name, fig in figures]  # cheap to unpickle
     return ImpactAnalysis(policy_name, policy_day, readings, figures, tables, list(dict.fromkeys(caveats)),
                           problems, diagnostics)  # fmt: skip
 

@@ -34,14 +34,13 @@ with ui.guard(page):
     with cols[0]:
         ui.multiselect(page, "treated", t("treated", lang), areas)
     with cols[1]:
-        ui.multiselect(page, "control", t("control", lang), areas, placeholder=t("all", lang))
+        ui.multiselect(page, "control", t("control", lang), areas, placeholder=t("impact_screened", lang))
     prov = t(f"prov_{views.impact_provenance(state)}", lang)
     st.caption(t("impact_uses", lang, prov=prov))
 
     analysis = page.query_view("impact_analysis")
     if analysis.policy_date is not None:
-        st.caption(t("impact_policy_line", lang, policy=analysis.policy_label, date=analysis.policy_date,
-                     window=state.window))  # fmt: skip
+        st.caption(t("impact_policy_line", lang, date=analysis.policy_date, window=state.window))
     st.subheader(t("impact_reading", lang))
     for text in analysis.readings:
         st.markdown(text)

@@ -15,11 +15,12 @@ names such a control keeps it, with the caveat ``"control_moved"``.
 
 from __future__ import annotations
 
-import math
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from lib.impact.did import DiDResult, difference_in_differences
@@ -96,8 +97,10 @@ def policy_study(
     kw = {"coverage": coverage, "absent": absent}
     treated_series = _summed(counts, treated_t, ", ".join(treated_t))
     treated_effect = _its(", ".join(treated_t), treated_series, policy_date, window, **kw)
-    others = tuple(_its(a, counts[counts["area"] == a], policy_date, window, **kw) for a in others_list)
-    net = _its("all areas", _summed(counts, tuple(areas), "all areas"), policy_date, window, **kw) if others_list \
+    # Only the treated area's bands are drawn; the others need their estimates.
+    others = tuple(_its(a, counts[counts["area"] == a], policy_date, window, bands=False, **kw) for a in others_list)
+    net = _its("all areas", _summed(counts, tuple(areas), "all areas"), policy_date, window, bands=False, **kw) \
+        if others_list \
         else Attempt("all areas", None, "no_other_areas", "There are no other areas to add up.")  # fmt: skip
     by_area = {a.label: a for a in others}
     if control:
@@ -113,7 +116,7 @@ def policy_study(
     if did.ok and forced:
         res = did.result
         did = Attempt(did.label, _with_caveat(res, "control_moved"))
-    scan = _sensitivity(counts, treated_series, treated_t, chosen, policy_date, treated_effect, did, **kw) if sensitivity else \
+    scan = _sensitivity(counts, treated_series, treated_t, chosen, policy_date, **kw) if sensitivity else \
         pd.DataFrame(columns=["design", "window", "estimate", "ci_low", "ci_high"])  # fmt: skip
     return ImpactStudy(treated_t, window, treated_effect, others, net, did, chosen if did.ok else chosen,
                        moved_out, unchecked, forced, scan)  # fmt: skip
@@ -153,26 +156,44 @@ def _with_caveat(result: DiDResult, code: str) -> DiDResult:
     return replace(result, caveats=tuple(dict.fromkeys([*result.caveats, code])))
 
 
-def _sensitivity(counts, treated_series, treated, control, policy_date, its_main, did_main, **kw) -> pd.DataFrame:
+_SCAN_CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_SCAN_CACHE_SIZE = 64
+_SCAN_REFERENCE_WINDOW = 24  # the fit whose working correlation every other window reuses
+
+
+def _sensitivity(counts, treated_series, treated, control, policy_date, **kw) -> pd.DataFrame:
     """Estimate and interval of (a) and of the DiD for windows 6…60 months.
 
-    Each window reuses the working correlation of the headline fit (same series, same noise).
+    The scan does not depend on the window the user chose, so it is memoised on its inputs: a
+    window change reruns only the headline fits. Every window reuses the working correlation of
+    the 24-month fit (same series, same noise), which keeps the scan a pure function of its inputs.
     """
+    digest = int(pd.util.hash_pandas_object(counts, index=False).sum())
+    key = (digest, tuple(treated), tuple(control), policy_date, tuple(sorted(kw.items())))
+    if key in _SCAN_CACHE:
+        _SCAN_CACHE.move_to_end(key)
+        return _SCAN_CACHE[key]
+    its_corr = did_corr = None
     rows = []
-    its_corr = its_main.result.correlation if its_main.ok else None
-    did_corr = did_main.result.correlation if did_main.ok else None
-    for w in SENSITIVITY_WINDOWS:
+    for w in (_SCAN_REFERENCE_WINDOW, *(w for w in SENSITIVITY_WINDOWS if w != _SCAN_REFERENCE_WINDOW)):
         try:
             its = interrupted_time_series(treated_series, policy_date, w, bands=False, correlation=its_corr, **kw)
             rows.append(("its", w, its.effect, *its.effect_ci))
+            its_corr = its_corr or its.correlation
         except ImpactError:
             pass
         if control:
             try:
-                did = difference_in_differences(counts, treated, control, policy_date, w, placebos=False, diagnostics=False,
-                                                correlation=did_corr, **kw)  # fmt: skip
+                did = difference_in_differences(counts, treated, control, policy_date, w, placebos=False,
+                                                diagnostics=False, correlation=did_corr, **kw)  # fmt: skip
                 rows.append(("did", w, did.rate_ratio, *did.ci))
+                did_corr = did_corr or did.correlation
             except ImpactError:
                 pass
     frame = pd.DataFrame(rows, columns=["design", "window", "estimate", "ci_low", "ci_high"])
-    return frame[frame["estimate"].map(math.isfinite)].reset_index(drop=True)
+    finite = np.isfinite(frame["estimate"].to_numpy(dtype=float))
+    frame = frame.loc[finite].sort_values(["design", "window"]).reset_index(drop=True)
+    _SCAN_CACHE[key] = frame
+    while len(_SCAN_CACHE) > _SCAN_CACHE_SIZE:
+        _SCAN_CACHE.popitem(last=False)
+    return frame

@@ -73,10 +73,15 @@ def _share_overdispersed(table: pd.DataFrame, column: str, policy: int) -> bool:
     month's events were independent draws with fixed shares, it would pass.
     """
     for side in (table["m"] < policy, table["m"] >= policy):
-        wide = table[side].pivot_table(index="m", columns=column, values="n", aggfunc="sum")
-        wide = wide.loc[wide.sum(axis=1) > 0, wide.sum(axis=0) > 0]
+        rows = table[side]
+        months = rows["m"].to_numpy()
+        cats, cat_codes = np.unique(rows[column].to_numpy().astype(str), return_inverse=True)
+        month_values, month_codes = np.unique(months, return_inverse=True)
+        wide = np.zeros((month_values.size, cats.size))
+        np.add.at(wide, (month_codes, cat_codes), rows["n"].to_numpy(dtype=float))
+        wide = wide[wide.sum(axis=1) > 0][:, wide.sum(axis=0) > 0]
         if wide.shape[0] > 1 and wide.shape[1] > 1:
-            p = stats.chi2_contingency(wide.to_numpy(), correction=False).pvalue
+            p = stats.chi2_contingency(wide, correction=False).pvalue
             if p < ALPHA:
                 return True
     return False
