@@ -484,3 +484,103 @@ def coca_zone_panel(db: Database) -> pd.DataFrame:
 def conflicts(db: Database) -> pd.DataFrame:
     """Groups of facts that disagree (conflicts.csv): one row per fact, never combined."""
     return _df(db, "SELECT conflict_group, fact_id, what FROM conflicts ORDER BY conflict_group, fact_id", {})
+
+
+# ---- Evidence: every sourced fact on one timeline (issue 13) ------------------------------------
+EVIDENCE_SQL = """
+WITH facts AS (
+    SELECT 'event' AS kind, nullif(regexp_extract(e.event_id, '^rep-([A-Z]+[0-9]+)', 1), '') AS fact_id,
+           e.event_id AS record_id, e.date::DATE AS date_start, coalesce(e.date_end, e.date)::DATE AS date_end,
+           e.area AS place, e.region AS regions, e.event_type AS what,
+           NULL::DOUBLE AS value_low,
+           CASE WHEN e.event_type = 'seizure' THEN e.quantity_kg / 1000 ELSE e."count" END::DOUBLE AS value,
+           NULL::DOUBLE AS value_high,
+           CASE WHEN e.event_type = 'seizure' THEN 't' ELSE 'count' END AS unit, e.source_id
+    FROM cited e WHERE e.provenance = 'reported'
+    UNION ALL
+    SELECT 'coca', c.fact_id, c.level || ':' || c.geography || ':' || c.year::VARCHAR,
+           make_date(c.year, 1, 1), make_date(c.year, 12, 31), c.geography,
+           CASE WHEN c.level = 'department' THEN c.geography ELSE z.regions END,
+           'coca ' || c.level || ' (' || c.series || ')', NULL, c.hectares::DOUBLE, NULL, 'ha', c.source_id
+    FROM coca c LEFT JOIN coca_zones z ON c.level = 'zone' AND z.zone = c.geography
+    UNION ALL
+    SELECT 'policy', p.fact_id, p.policy_id, try_cast(p.date AS DATE), try_cast(p.date AS DATE),
+           CASE WHEN p.scope = 'national' THEN 'Nacional' ELSE p.scope END, NULL,
+           CASE WHEN $lang = 'es' THEN p.title_es ELSE p.title_en END, NULL, NULL, NULL, p.kind, p.source_id
+    FROM policies p
+    UNION ALL
+    SELECT 'route_share', r.fact_id, r.estimate_id, try_cast(r.period_start AS DATE), try_cast(r.period_end AS DATE),
+           r.area, NULL,
+           r.route || ': ' || r.basis, r.share_low * 100, r.share * 100, r.share_high * 100, '%', r.source_id
+    FROM route_shares r
+    UNION ALL
+    SELECT 'flights', f.fact_id, f.estimate_id, try_cast(f.period_start AS DATE), try_cast(f.period_end AS DATE),
+           f.area, NULL, f.what,
+           f.rate_low::DOUBLE, CASE WHEN f.rate_low = f.rate_high THEN f.rate_low END::DOUBLE,
+           f.rate_high::DOUBLE, 'per ' || f.per, f.source_id
+    FROM flight_estimates f
+    UNION ALL
+    SELECT 'eradication', x.fact_id, x.eradication_id, try_cast(x.period_start AS DATE),
+           try_cast(x.period_end AS DATE), x.geography,
+           CASE WHEN x.level = 'department' THEN x.geography END, x.measure, NULL, x.hectares::DOUBLE, NULL,
+           'ha', x.source_id
+    FROM eradication x
+    UNION ALL
+    SELECT 'indicator', i.fact_id, i.indicator_id, try_cast(i.period_start AS DATE), try_cast(i.period_end AS DATE),
+           i.geography, NULL,
+           i.metric || coalesce(' (' || i.category || ')', ''), i.value_low::DOUBLE, i.value::DOUBLE,
+           i.value_high::DOUBLE, i.unit, i.source_id
+    FROM indicators i
+)
+SELECT f.* REPLACE (coalesce(f.date_start, f.date_end) AS date_start, coalesce(f.date_end, f.date_start) AS date_end),
+       s.title AS source_title, s.publisher AS source_publisher, s.url AS source_url
+FROM facts f LEFT JOIN sources s USING (source_id)
+"""
+# A fact's places: its place and regions, split on ';' or ','; 'Perú' counts as 'Nacional'.
+_EVIDENCE_PLACES = """list_transform(string_split(regexp_replace(coalesce(place, '') || ';' || coalesce(regions, ''),
+                         '\\s*[;,]\\s*', ';', 'g'), ';'), lambda p: CASE WHEN p = 'Perú' THEN 'Nacional' ELSE p END)"""
+
+
+def evidence_timeline(db: Database, kinds: tuple[str, ...] = (), places: tuple[str, ...] = (),
+                      lang: str = "en") -> pd.DataFrame:  # fmt: skip
+    """Every sourced fact as one row (kind, fact_id, period, place, what, value, unit, source),
+    optionally of some kinds and some areas/regions (a fact matches when any of its places does)."""
+    return _df(
+        db,
+        f"""SELECT * FROM ({EVIDENCE_SQL})
+            WHERE (len($kinds::VARCHAR[]) = 0 OR list_contains($kinds::VARCHAR[], kind))
+              AND (len($places::VARCHAR[]) = 0 OR list_has_any($places::VARCHAR[], {_EVIDENCE_PLACES}))
+            ORDER BY date_start, kind, record_id""",
+        {"kinds": list(kinds), "places": list(places), "lang": lang},
+    )
+
+
+def evidence_conflicts(db: Database, lang: str = "en") -> pd.DataFrame:
+    """Each conflict group with every sourced row of its facts, one row each: never summed."""
+    return _df(
+        db,
+        f"""SELECT c.conflict_group, c.fact_id, c.what AS claim, f.kind, f.record_id, f.date_start, f.date_end,
+                   f.place, f.value_low, f.value, f.value_high, f.unit, f.source_title, f.source_url
+            FROM conflicts c LEFT JOIN ({EVIDENCE_SQL}) f USING (fact_id)
+            ORDER BY c.conflict_group, f.value DESC NULLS LAST, c.fact_id, f.record_id""",
+        {"lang": lang},
+    )
+
+
+def flight_rate_estimates(db: Database, f: Filters) -> pd.DataFrame:
+    """Reported drug-flight rates (flight_estimates) in the view's places and period, with their source."""
+    return _df(
+        db,
+        """WITH fe AS (
+               SELECT *, coalesce(try_cast(period_start AS DATE), try_cast(period_end AS DATE)) AS d0,
+                      try_cast(period_end AS DATE) AS d1
+               FROM flight_estimates)
+           SELECT fe.estimate_id, fe.fact_id, fe.period, fe.d0 AS period_start, fe.d1 AS period_end, fe.area,
+                  fe.rate_low::DOUBLE AS rate_low, fe.rate_high::DOUBLE AS rate_high, fe.per, fe.what,
+                  s.title AS source_title, s.url AS source_url
+           FROM fe LEFT JOIN sources s USING (source_id)
+           WHERE (len($places::VARCHAR[]) = 0 OR list_contains($places::VARCHAR[], fe.area))
+             AND fe.d0 <= $last_day AND fe.d1 >= $first_month
+           ORDER BY fe.d0, fe.estimate_id""",
+        f.params(),
+    )

@@ -19,6 +19,8 @@ EVENT_TYPES: tuple[str, ...] = (
     "seizure",
 )
 ROUTES: tuple[str, ...] = ("air", "land", "river", "sea")
+# Kinds of sourced fact on the Evidence page (lib.queries.evidence_timeline).
+EVIDENCE_KINDS: tuple[str, ...] = ("event", "coca", "policy", "route_share", "flights", "eradication", "indicator")
 PROVENANCES: tuple[str, ...] = ("reported", "simulated")
 DATE_PRECISIONS: tuple[str, ...] = ("day", "month", "period")
 GEO_PRECISIONS: tuple[str, ...] = ("exact", "district", "province", "region")

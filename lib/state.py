@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 
-from lib.schema import AREAS, EVENT_TYPES, ROUTES, canonical_place, fold
+from lib.schema import AREAS, EVENT_TYPES, EVIDENCE_KINDS, ROUTES, canonical_place, fold
 
 MAX_LIST_ITEMS = 60  # more than every area, region, type and route together
 MAX_VALUE_CHARS = 2000
@@ -61,6 +61,7 @@ class ViewState:
     shade: str = "events"  # map region metric: events | destroyed | coca | change
     split: bool = False  # map: before/after the policy, side by side
     page: int = 1
+    kinds: tuple[str, ...] = ()  # Evidence page: kinds of sourced fact; empty: all
     lang: str | None = None  # None: from the browser's locale
     present: bool = False
 
@@ -235,6 +236,7 @@ _PARSERS: dict[str, Callable[[str, Context], Parsed]] = {
     "shade": _choice_parser(("events", "destroyed", "coca", "change"), "shade"),
     "split": _flag,
     "page": _page,
+    "kinds": _list_parser(_vocab(EVIDENCE_KINDS), "kinds"),
     "lang": _choice_parser(("en", "es"), "lang"),
     "present": _flag,
 }

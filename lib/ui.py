@@ -37,6 +37,7 @@ PAGES = (
     ("pages/2_Map.py", "page_map", ":material/map:"),
     ("pages/3_Impact.py", "page_impact", ":material/query_stats:"),
     ("pages/4_Data.py", "page_data", ":material/table_view:"),
+    ("pages/5_Evidence.py", "page_evidence", ":material/fact_check:"),
 )
 PLACE_OPTIONS: tuple[str, ...] = tuple(dict.fromkeys((*AREAS, *REGIONS)))
 PRESENTER_CSS = """
@@ -48,6 +49,13 @@ html, body, [data-testid="stMarkdownContainer"] p { font-size: 1.25rem; }
 [data-testid="stMetricValue"] { font-size: 2.6rem; }
 </style>
 """  # static text only: no data or user text ever reaches unsafe HTML
+# The Overview's finding and its chart fit above the fold at 1280×720: less space over the title.
+COMPACT_TOP_CSS = """
+<style>
+.block-container { padding-top: 3.6rem; }
+h1 { font-size: 2.1rem !important; padding-top: 0.2rem !important; }
+</style>
+"""
 
 
 @dataclass(frozen=True)
@@ -114,7 +122,16 @@ def _cached_query(name: str, built: str, version: str, args: tuple, kwargs: tupl
 def _cached_view(name: str, built: str, version: str, state: ViewState, context: Context, lang: str):
     from pathlib import Path
 
-    return getattr(views, name)(views.direct_query(database(Path(built))), views.View(state, context, lang))
+    return _view_function(name)(views.direct_query(database(Path(built))), views.View(state, context, lang))
+
+
+def _view_function(name: str):
+    """A (query, view) function: lib.views.<name>, or lib.story.<name> for "story.<name>"."""
+    if name.startswith("story."):
+        from lib import story
+
+        return getattr(story, name.removeprefix("story."))
+    return getattr(views, name)
 
 
 @st.cache_data(max_entries=20, ttl=3600, show_spinner=False)
@@ -315,8 +332,11 @@ def share_box(page: Page) -> None:
 
 
 # ---- page furniture -----------------------------------------------------------------------
-def title(page: Page, page_key: str) -> None:
-    st.title(t(page_key, page.lang) if page_key != "page_overview" else t("app_title", page.lang))
+def title(page: Page, page_key: str, heading: str | None = None) -> None:
+    """The page's title (or `heading`: the Overview states its finding), view line and banner."""
+    if heading and not page.state.present:
+        st.html(COMPACT_TOP_CSS)
+    st.title(heading or (t(page_key, page.lang) if page_key != "page_overview" else t("app_title", page.lang)))
     st.caption(view_line(page))
     if page.simulated_in_view:
         st.warning(t("banner_simulated", page.lang), icon=":material/science:")
@@ -640,3 +660,19 @@ def upload_section(page: Page) -> None:
         series = queries.uploaded_by_month(page.db, page.filters, report.valid, beside)
         fig = charts.uploaded_series(series, lang=lang, simulated=beside and page.simulated_in_view)
         chart(page, fig, key="upload_series", name="upload_series")
+
+
+# ---- sourced rows as tables (Overview with data=reported, Evidence) ---------------------------
+_COLUMN_LABELS = {"kind": "col_kind", "fact_id": "col_fact", "claim": "col_claim", "what": "col_what",
+                  "figure": "col_value", "value": "col_value", "unit": "col_unit", "date": "col_from",
+                  "date_start": "col_from", "date_end": "col_to", "place": "col_place", "group": "col_place",
+                  "source_title": "col_source", "source_url": "col_link", "year": "axis_year"}  # fmt: skip
+
+
+def sourced_table(page: Page, rows: pd.DataFrame, columns: list[str], *, key: str | None = None) -> None:
+    """Rows with their source: the URL is a link, labels in the page's language."""
+    shown = [c for c in columns if c in rows.columns]
+    config = {c: st.column_config.Column(t(_COLUMN_LABELS[c], page.lang)) for c in shown if c in _COLUMN_LABELS}
+    if "source_url" in shown:
+        config["source_url"] = st.column_config.LinkColumn(t("col_link", page.lang))
+    st.dataframe(rows[shown], column_config=config, hide_index=True, width="stretch", key=key)
