@@ -40,13 +40,18 @@ class Timer:
 def overview(db: Database, state: ViewState, ctx: Context, run: Timer) -> None:
     f = q.filters_for(state, ctx)
     provs = state.provenances()
+    # The story first (lib.story.story): simulated flights by area, or the reported flight rates.
     if "simulated" in provs:
+        run("events_by_month", q.events_by_month, db, f, by="area", event_type="flight_detected")  # adds up
         run("kpis_simulated", q.kpis, db, f, "simulated")
+    else:
+        run("flight_rate_estimates", q.flight_rate_estimates, db, f)
     # reported_facts is asked twice by app.py (KPIs, chart) with the same key: once is enough.
     # (The reported KPIs are the count of these rows and their sources: no kpis(…, "reported").)
     run("reported_facts", q.reported_facts, db, f)
-    run("events_by_month", q.events_by_month, db, f, by=state.by, event_type=state.metric)
-    run("policies_in_range", q.policies_in_range, db, f.first_month, f.last_day)
+    if state.data != "reported":  # with data=reported the explorer draws reported_facts by year
+        run("events_by_month", q.events_by_month, db, f, by=state.by, event_type=state.metric)
+        run("policies_in_range", q.policies_in_range, db, f.first_month, f.last_day)
 
 
 def routes(db: Database, state: ViewState, ctx: Context, run: Timer) -> None:

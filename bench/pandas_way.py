@@ -43,6 +43,7 @@ class PandasData:
         policies["date"] = pd.to_datetime(policies["date"])
         self.policies = policies
         self.route_shares = pd.read_parquet(folder / "route_shares.parquet")
+        self.flight_estimates = pd.read_parquet(folder / "flight_estimates.parquet")
         self.strips = strip_cycles(events)
 
 
@@ -203,6 +204,23 @@ def route_share_estimates(data: PandasData) -> pd.DataFrame:
     return out.sort_values(["period_start", "area", "route"], ignore_index=True, kind="stable")
 
 
+def flight_rate_estimates(data: PandasData, f: Filters) -> pd.DataFrame:
+    fe = data.flight_estimates.copy()
+    end = pd.to_datetime(fe["period_end"], errors="coerce")
+    start = pd.to_datetime(fe["period_start"], errors="coerce").fillna(end)
+    keep = (start <= pd.Timestamp(f.last_day)) & (end >= pd.Timestamp(f.first_month))
+    if f.places:
+        keep &= fe["area"].isin(f.places)
+    fe["period_start"], fe["period_end"] = start, end
+    fe = fe[keep]
+    src = data.sources[["source_id", "title", "url"]].rename(columns={"title": "source_title", "url": "source_url"})
+    out = fe.merge(src, on="source_id", how="left")
+    out["rate_low"], out["rate_high"] = out["rate_low"].astype(float), out["rate_high"].astype(float)
+    cols = ["estimate_id", "fact_id", "period", "period_start", "period_end", "area", "rate_low", "rate_high",
+            "per", "what", "source_title", "source_url"]  # fmt: skip
+    return out.sort_values(["period_start", "estimate_id"], ignore_index=True)[cols]
+
+
 # ---- Data ----------------------------------------------------------------------------------
 def events_count(data: PandasData, f: Filters) -> int:
     return len(_overlapping(data, f, ["event_id"]))
@@ -227,10 +245,14 @@ def sources_for_view(data: PandasData, f: Filters) -> pd.DataFrame:
 def overview(data: PandasData, state: ViewState, ctx: Context, run: Callable) -> None:
     f, provs = filters_for(state, ctx), state.provenances()
     if "simulated" in provs:
+        run("events_by_month", events_by_month, data, f, by="area", event_type="flight_detected")  # the story
         run("kpis_simulated", kpis, data, f, "simulated")
+    else:
+        run("flight_rate_estimates", flight_rate_estimates, data, f)
     run("reported_facts", reported_facts, data, f)
-    run("events_by_month", events_by_month, data, f, by=state.by, event_type=state.metric)
-    run("policies_in_range", policies_in_range, data, f.first_month, f.last_day)
+    if state.data != "reported":
+        run("events_by_month", events_by_month, data, f, by=state.by, event_type=state.metric)
+        run("policies_in_range", policies_in_range, data, f.first_month, f.last_day)
 
 
 def routes(data: PandasData, state: ViewState, ctx: Context, run: Callable) -> None:

@@ -256,7 +256,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                           "Vuelos de la droga detectados por trimestre, por ámbito. El desplazamiento lo informó InSight Crime (set. 2016, “Peru drug flights shift north”); estas líneas son la demostración simulada calibrada con los hechos con fuente, no evidencia: vea Evidencia para los reportes."),
     "story_caption_rep": ("Drug-flight rates as reported, converted to a month, by area: each point is one sourced estimate with its range (hover for its source); they are never joined or averaged.",
                           "Frecuencia de vuelos de la droga según los reportes, llevada a un mes, por ámbito: cada punto es una estimación con fuente y su rango (pase el cursor para ver la fuente); nunca se unen ni se promedian."),
-    "story_crackdown": ("VRAEM crackdown (185 strips destroyed, Jan–Sep 2014)", "Ofensiva en el VRAEM (185 pistas inhabilitadas, ene–set 2014)"),
+    "story_crackdown": ("VRAEM crackdown (185 strips destroyed, Jan–Sep 2014)", "Ofensiva en el VRAEM (185 pistas, ene–set 2014)"),
     "story_law": ("Law 30339, shoot-down (Aug 2015)", "Ley 30339, derribo (ago 2015)"),
     "axis_quarter": ("Quarter", "Trimestre"),
     "axis_flights_quarter": ("Flights detected per quarter", "Vuelos detectados por trimestre"),

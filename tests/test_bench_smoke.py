@@ -54,7 +54,9 @@ def test_results_are_well_formed(smoke):
         for approach in ("duckdb", "pandas", "app"):
             assert r["cold_start_s"][approach]["seconds_from_spawn"] > 0
         # DuckDB's answers were asserted equal to pandas' for every query of every view.
-        assert r["answers_compared"] >= 3 * 3 * 3
+        # (three pages × three states × at least three queries, except the reported-only Overview's two:
+        # flight-rate estimates for the story and the reported rows by year)
+        assert r["answers_compared"] >= 3 * 3 * 3 - 1
         assert set(r["speedup_p50"]) == {"overview", "routes", "data"} and r["memory_ratio"] > 0
     together = results["side_by_side"]
     assert sorted(together["pages"], key=int) == [str(s) for s in SIZES]
