@@ -60,7 +60,8 @@ def story_figure(series: pd.DataFrame, *, lang: str, height: int = 390) -> go.Fi
     for group, part in q.groupby("group", sort=True):
         colour = AREA_COLOURS.get(str(group), "#374151")
         fig.add_trace(go.Scatter(
-            x=part["quarter"], y=part["n"], mode="lines", name=str(group), customdata=[group] * len(part),
+            x=part["quarter"], y=part["n"], mode="lines+markers", marker={"size": 3}, name=str(group),
+            customdata=[group] * len(part),  # markers: a click on the line selects a point (cross-filter)
             line={"color": colour, "width": 3 if group in ("VRAEM", "Pichis-Palcazú", "Ucayali") else 1.5},
             hovertemplate=f"{html.escape(str(group))}<br>%{{x|%Y}} Q%{{text}}: %{{y:.0f}}<extra></extra>",
             text=[(d.month - 1) // 3 + 1 for d in part["quarter"]], showlegend=False,

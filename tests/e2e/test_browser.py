@@ -82,7 +82,7 @@ def test_spanish(app_server, context):
     page.wait_for_selector("text=Versión de datos", timeout=30_000)
     label = page.locator("[data-testid='stMetricLabel']", has_text="Pistas inhabilitadas").first
     label.wait_for(state="visible", timeout=10_000)
-    expect(page.get_by_role("heading", name="Pistas: hacia dónde").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Los vuelos de la droga se desplazaron al norte").first).to_be_visible()
 
 
 def test_csv_xlsx_parquet_downloads_hold_exactly_the_rows_of_the_view(app_server, context, demo_db):
@@ -128,7 +128,9 @@ def test_csv_xlsx_parquet_downloads_hold_exactly_the_rows_of_the_view(app_server
 
 
 POINT_ON_VRAEM_LINE = """() => {
-  const gd = document.querySelector('.js-plotly-plot');
+  // the explorer's monthly series (the story chart above it is not a filter)
+  const gd = [...document.querySelectorAll('.js-plotly-plot')]
+    .find(g => g._fullData.some(t => t.name === 'VRAEM (simulated)'));
   const tr = gd._fullData.find(t => t.name.startsWith('VRAEM'));
   const k = Math.floor(tr.x.length / 2);
   const L = gd._fullLayout, r = gd.getBoundingClientRect();
@@ -140,7 +142,7 @@ def test_clicking_a_line_narrows_the_view_and_clear_undoes_it(app_server, contex
     page = context.new_page()
     page.goto(app_server)
     wait_for_app(page)
-    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    page.locator(".js-plotly-plot").nth(1).scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     point = page.evaluate(POINT_ON_VRAEM_LINE)
     page.mouse.move(point["x"], point["y"])
