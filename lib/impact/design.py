@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -118,7 +118,7 @@ def policy_study(
         did = Attempt(did.label, _with_caveat(res, "control_moved"))
     scan = _sensitivity(counts, treated_series, treated_t, chosen, policy_date, **kw) if sensitivity else \
         pd.DataFrame(columns=["design", "window", "estimate", "ci_low", "ci_high"])  # fmt: skip
-    return ImpactStudy(treated_t, window, treated_effect, others, net, did, chosen if did.ok else chosen,
+    return ImpactStudy(treated_t, window, treated_effect, others, net, did, chosen,
                        moved_out, unchecked, forced, scan)  # fmt: skip
 
 
@@ -151,8 +151,6 @@ def _did(counts, treated, control, policy_date, window, moved_out, unchecked, **
 
 
 def _with_caveat(result: DiDResult, code: str) -> DiDResult:
-    from dataclasses import replace
-
     return replace(result, caveats=tuple(dict.fromkeys([*result.caveats, code])))
 
 
