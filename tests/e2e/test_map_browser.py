@@ -5,6 +5,7 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import DRAW_PROBE, assert_no_exception, wait_for_app
 
@@ -53,9 +54,17 @@ def test_clicking_a_region_narrows_the_view(app_server, context):
     box = canvas.bounding_box()
     # The national view centres on (-9.2, -75.0); ~140 px north of centre is deep inside Loreto.
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 - 140
-    page.mouse.move(x, y)
-    page.wait_for_timeout(500)
-    page.mouse.click(x, y)
-    page.wait_for_url(re.compile(r"areas="), timeout=20_000)
+    # A click that lands while deck.gl is still picking up its layers is lost (seen on a busy
+    # machine, old code included): click again, up to three times, before failing.
+    for attempt in range(3):
+        page.mouse.move(x, y)
+        page.wait_for_timeout(500)
+        page.mouse.click(x, y)
+        try:
+            page.wait_for_url(re.compile(r"areas="), timeout=12_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     wait_for_app(page)
     assert parse_qs(urlparse(page.url).query)["areas"] == ["Loreto"]
