@@ -9,9 +9,12 @@ records are loaded:
 - activity moves north to Pichis-Palcazú (Pasco, Huánuco) and Ucayali after the law;
 - river share rises in the rainy season (Dec–Apr), when riverside strips flood;
 - destroyed strips are rebuilt within days (A001: 49 of 185 rebuilt; A003: as little as 24 h)
-  and destroyed again, so one persistent `airstrip_id` has several events.
+  and destroyed again, so one persistent `airstrip_id` has several events;
+- after 2016 the hunt moves north but finds few of the new strips: Peru destroys 60-85 a year
+  (A054, A021, A071), the VRAEM about 17 (A022);
+- seizures happen where coca grows (the Devida zone panel, COCA_HA); how they travel follows the law.
 
-Size: `scale=1` is the calibrated demo (~40k events). `events=N` rescales every rate so the
+Size: `scale=1` is the calibrated demo (~26k events). `events=N` rescales every rate so the
 expected total is N (calibration targets then scale too); the benchmark uses 10M. Output comes
 year by year, so memory stays bounded whatever N is.
 
@@ -34,8 +37,9 @@ import pyarrow.parquet as pq
 
 from lib.schema import EVENT_COLUMNS, EVENTS_SCHEMA
 
-GENERATOR_VERSION = "3"  # 2: Law 30339 effects explicit (policy=False counterfactual), Huallaga untouched;
-# 3: seizure tonnage calibrated to the sourced national totals (KG_MEDIAN, KG_SIGMA; counts unchanged)
+GENERATOR_VERSION = "4"  # 2: Law 30339 effects explicit (policy=False counterfactual), Huallaga untouched;
+# 3: seizure tonnage calibrated to the sourced national totals (KG_MEDIAN, KG_SIGMA; counts unchanged);
+# 4: strips destroyed per year calibrated (STRIP_FINDING, VRAEM redeployment), seizures follow coca
 DEFAULT_SEED = 20150820
 FIRST_YEAR, LAST_YEAR = 2010, 2024
 LAW_MONTH = pd.Timestamp("2015-08-01")  # Law 30339 passed 20 Aug 2015 (L002)
@@ -51,7 +55,8 @@ REDESTROY_DAYS_MEAN = 45.0
 EXPECTED_DESTRUCTIONS_PER_STRIP = 1 / (1 - P_REBUILT * P_DESTROYED_AGAIN)
 FLIGHTS_PER_MONTH_VRAEM = 60.0  # detected; radar saw 205 aircraft in ~4.4 months (F005)
 FLIGHTS_PER_MONTH_PICHIS_2019 = 18.0  # F011: 15–21 planes a month in Pichis-Palcazú, 2019
-SEIZURES_PER_MONTH_VRAEM = 25.0
+# Seizures follow where coca grows: per 1,000 ha of the area's Devida zones (COCA_HA), a month.
+SEIZURES_PER_MONTH_PER_KHA = 1.45
 INTERDICTIONS_PER_MONTH_VRAEM = 0.6
 JITTER_DEG = 0.08  # ~9 km around a district capital: strips sit in the forest nearby
 
@@ -71,9 +76,36 @@ ROUTES = ("air", "land", "river", "sea")
 # tail reaches whole plane loads (~350 kg a flight, F003: ~6% of air seizures exceed it). Calibrated
 # so that yearly tonnage lands near the sourced national totals (about 45–65 t a year in 2017–2020:
 # Z018, Z001, Z022, Z024; data/README.md "Calibration"), which tests/test_calibration.py checks.
-# Only the kilograms are calibrated here: the number of seizures follows SEIZURES_PER_MONTH_VRAEM.
-KG_MEDIAN = {"air": 90.0, "land": 11.0, "river": 45.0, "sea": 110.0}
+# Only the kilograms are calibrated here: the number of seizures follows the coca hectares (COCA_HA).
+KG_MEDIAN = {"air": 120.0, "land": 15.0, "river": 60.0, "sea": 150.0}
 KG_SIGMA = 1.0
+
+# Coca hectares of each simulated area's Devida zones, 2018–2024 (data/sourced/coca.csv, the zone
+# panel; tests/test_calibration.py checks every figure against its row). Zones by area:
+# VRAEM → VRAEM; Pichis-Palcazú → Pichis-Palcazú-Pachitea; Ucayali → Aguaytía + Callería;
+# Huallaga → Huallaga; Puno → Inambari-Tambopata + San Gabán. Years before 2018 hold the 2018 value
+# (the panel starts then; UNODC's earlier VRAEM series is a different measure, not spliced in).
+COCA_ZONES = {
+    "VRAEM": ("VRAEM",),
+    "Pichis-Palcazú": ("Pichis-Palcazú-Pachitea",),
+    "Ucayali": ("Aguaytía", "Callería"),
+    "Huallaga": ("Huallaga",),
+    "Puno": ("Inambari-Tambopata", "San Gabán"),
+}
+COCA_PANEL_YEARS = tuple(range(2018, 2025))
+COCA_HA = {  # area → hectares for 2018 … 2024 (sum over the area's zones)
+    "VRAEM": (24111, 26028, 27994, 32106, 35106, 38253, 36345),  # C088 C089 C023 C177 C024 C178 C179
+    "Pichis-Palcazú": (919, 1314, 2204, 4096, 5099, 4266, 2917),  # C082 C083 C159–C163
+    "Ucayali": (2564, 1734, 3817, 8570, 11760, 8927, 8623),  # Aguaytía C062 C063 C090–C094 + Callería
+    "Huallaga": (1721, 1527, 2143, 2270, 2683, 3951, 4436),  # C072 C073 C131–C135
+    "Puno": (7387, 7181, 8806, 10800, 11585, 11727, 12201),  # Inambari-Tambopata + San Gabán
+}
+
+# How many of an area's strips the police find and destroy, relative to the VRAEM (= 1). Calibrated
+# to the sourced yearly counts after 2016 (data/README.md): Pichis-Palcazú ~35 a year in 2019 (A017),
+# Ucayali 8 in 2022 (A028), Peru 45–95 a year (A016, A021, A054, A071). The new strips further
+# north are mostly not found: fewer destroyed is not fewer flights.
+STRIP_FINDING = {"VRAEM": 1.0, "Pichis-Palcazú": 0.25, "Ucayali": 0.06, "Huallaga": 1.0, "Puno": 1.0}
 
 
 @dataclass(frozen=True)
@@ -126,11 +158,19 @@ def enforcement(area: str, months: pd.DatetimeIndex, policy: bool = True) -> np.
     t = months.to_numpy()
     campaign = _ramp(t, "2010-01-01", "2014-01-01", 0.35, 1.0)
     if area == "VRAEM":
-        return campaign  # the hunt goes on; fewer strips are built once flights stop
+        # The campaign goes on, but part of it is redeployed north after the law (Troya, 2016):
+        # VRAEM destructions fall to 17–18 a year by 2022–2023 (A022, A023).
+        return campaign * _ramp(t, "2016-01-01", "2019-01-01", 1.0, 0.3) if policy else campaign
     if area == "Huallaga" or not policy:
         return campaign * 0.6
     # Troya operations in Pasco/Huánuco/Ucayali from 2016 (S001: 23 strips, Sep 2016).
     return np.maximum(campaign * 0.6, _ramp(t, "2016-01-01", "2018-06-01", 0.6, 1.0))
+
+
+def coca_hectares(area: str, months: pd.DatetimeIndex) -> np.ndarray:
+    """The area's Devida-zone coca hectares in each month's year (2018 before 2018, 2024 after)."""
+    years = np.clip(months.year.to_numpy(), COCA_PANEL_YEARS[0], COCA_PANEL_YEARS[-1])
+    return np.asarray(COCA_HA[area], dtype=float)[years - COCA_PANEL_YEARS[0]]
 
 
 def _law_progress(months: pd.DatetimeIndex, policy: bool) -> np.ndarray:
@@ -171,11 +211,12 @@ def monthly_rates(area: str, months: pd.DatetimeIndex, policy: bool = True) -> d
     if area == "Pichis-Palcazú":
         # Scale so that 2019 lands on F011's 15–21 a month.
         flights_base = FLIGHTS_PER_MONTH_PICHIS_2019 / (0.8 * ROUTE_MIX[area][1][0] / 0.88)
-    destroyed = VRAEM_DESTROYED_PER_MONTH_2014 * act * enf * np.minimum(air_rel, 1.2)
+    destroyed = VRAEM_DESTROYED_PER_MONTH_2014 * act * enf * np.minimum(air_rel, 1.2) * STRIP_FINDING[area]
     return {
         "first_destruction": destroyed / EXPECTED_DESTRUCTIONS_PER_STRIP,
         "flight_detected": flights_base * act * air_rel * flood,
-        "seizure": SEIZURES_PER_MONTH_VRAEM * act,
+        # Where cocaine is seized follows where coca grows; how it travels follows the law (routes).
+        "seizure": SEIZURES_PER_MONTH_PER_KHA * coca_hectares(area, months) / 1000,
         "aircraft_interdicted": INTERDICTIONS_PER_MONTH_VRAEM * act * air_rel * enf,
     }
 
@@ -344,21 +385,26 @@ def generate_year(year: int, *, seed: int, scale: float, places: dict[str, list[
     Each year has its own random stream (seed, year), so a year's rows do not depend on the
     scale of other years and chunks can be made in any order.
     """
-    rng = np.random.default_rng([seed, year])
     months = pd.date_range(f"{year}-01-01", f"{year}-12-01", freq="MS")
     frames = []
     for a_idx, area in enumerate(SIM_AREAS):
+        # One random stream per (year, area, kind of event): recalibrating one kind leaves the
+        # others' draws, and so the Impact page's estimates on them, exactly as they were.
+        def stream(kind: int, a_idx: int = a_idx) -> np.random.Generator:
+            return np.random.default_rng([seed, year, a_idx, kind])
+
         pl = places[area]
         rates = {k: v * scale for k, v in monthly_rates(area, months).items()}
+        rng = stream(0)
         strips, _ = _strip_events(
             rng, area, pl, months, rng.poisson(rates["first_destruction"]),
             f"sim-{year}-{a_idx}-", 0,
         )  # fmt: skip
         parts = [strips]
-        parts.append(_point_events(rng, area, pl, months, rates["flight_detected"], "flight_detected"))
-        parts.append(_point_events(rng, area, pl, months, rates["aircraft_interdicted"], "aircraft_interdicted"))
+        parts.append(_point_events(stream(1), area, pl, months, rates["flight_detected"], "flight_detected"))
+        parts.append(_point_events(stream(2), area, pl, months, rates["aircraft_interdicted"], "aircraft_interdicted"))
         parts.append(
-            _point_events(rng, area, pl, months, rates["seizure"], "seizure",
+            _point_events(stream(3), area, pl, months, rates["seizure"], "seizure",
                           route_probabilities(area, months))
         )  # fmt: skip
         frame = pd.concat(parts, ignore_index=True)
@@ -371,7 +417,7 @@ def generate_year(year: int, *, seed: int, scale: float, places: dict[str, list[
     # Strip cycles near the edges spill outside the simulated years: keep the story's span.
     lo, hi = np.datetime64(f"{FIRST_YEAR}-01-01"), np.datetime64(f"{LAST_YEAR}-12-31")
     out = out[(out["date"] >= lo) & (out["date"] <= hi)].reset_index(drop=True)
-    out["quantity_kg"] = _quantities(rng, out)
+    out["quantity_kg"] = _quantities(np.random.default_rng([seed, year, len(SIM_AREAS)]), out)
     out = out.sort_values(["date", "area", "event_type"], kind="stable").reset_index(drop=True)
     out["event_id"] = [f"sim-{year}-{i:08d}" for i in range(len(out))]
     out["date"] = pd.to_datetime(out["date"]).dt.date

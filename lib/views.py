@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from lib import charts, export, queries
+from lib import charts, export, queries, story
 from lib.db import Database
 from lib.i18n import t, type_label
 from lib.state import Context, ViewState
@@ -146,8 +146,19 @@ def image(fig: go.Figure, view: View, version: str, fmt: str) -> bytes:
 
 
 def all_figures(query: Query, view: View) -> list[tuple[str, go.Figure]]:
-    """Every chart of the view across pages (maps are interactive only and not included)."""
-    return [("overview_series", overview_series(query, view)), *routes_figures(query, view)]
+    """Every chart of the view across pages, as the Overview draws them: the story first, then the
+    explorer (reported rows by year with data=reported), then Routes. Maps are interactive only."""
+    figures = []
+    first = story.story(query, view)
+    if first.figure is not None:
+        figures.append(("overview_story", first.figure))
+    if view.state.data == "reported":
+        reported, _ = story.reported_annual(query, view)
+        if reported is not None:
+            figures.append(("overview_reported", reported))
+    else:
+        figures.append(("overview_series", overview_series(query, view)))
+    return [*figures, *routes_figures(query, view)]
 
 
 def report(query: Query, view: View, *, version: str, link: str, title: str,

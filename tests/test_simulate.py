@@ -56,13 +56,15 @@ def test_ucayali_river_share_higher_in_the_rainy_season(cur):
 
 
 def test_activity_moves_north_after_the_law(cur):
-    def destroyed(area, year):
-        return sim(cur, """SELECT sum(n) FROM rollup WHERE provenance = 'simulated' AND area = ?
-                           AND event_type = 'airstrip_destroyed' AND year(month) = ?""", area, year)
+    def count(area, year, event_type):
+        return sim(cur, """SELECT coalesce(sum(n), 0) FROM rollup WHERE provenance = 'simulated' AND area = ?
+                           AND event_type = ? AND year(month) = ?""", area, event_type, year)
 
-    assert destroyed("Ucayali", 2020) > 3 * destroyed("Ucayali", 2014)
-    assert destroyed("Pichis-Palcazú", 2019) > 3 * destroyed("Pichis-Palcazú", 2014)
-    assert destroyed("VRAEM", 2019) < destroyed("VRAEM", 2014) / 3
+    # Flights measure activity; few of Ucayali's strips are ever found (STRIP_FINDING), so its
+    # destroyed strips stay a handful a year even as flights there grow.
+    assert count("Ucayali", 2020, "flight_detected") > 3 * count("Ucayali", 2014, "flight_detected")
+    assert count("Pichis-Palcazú", 2019, "airstrip_destroyed") > 3 * count("Pichis-Palcazú", 2014, "airstrip_destroyed")
+    assert count("VRAEM", 2019, "airstrip_destroyed") < count("VRAEM", 2014, "airstrip_destroyed") / 3
 
 
 def test_pichis_palcazu_flights_2019_within_f011_range(cur):

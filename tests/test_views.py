@@ -44,3 +44,24 @@ def test_bundle_holds_charts_data_report_and_readme(fixture_db):
     report = archive.read("report.html").decode()
     assert "http://localhost/?areas=Ucayali" in report and "abc123" in report
     assert archive.read("chart_overview_series.png")[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def chart_names(blob: bytes) -> set[str]:
+    return {n for n in zipfile.ZipFile(io.BytesIO(blob)).namelist() if n.startswith("chart_")}
+
+
+def test_bundle_carries_the_overview_story_first_as_the_page_draws_it(fixture_db):
+    """The story chart (flights by quarter, the Overview's first screen) is in the zip; with
+    data=reported the explorer's chart is the reported-by-year one, not the monthly series."""
+    view = view_of(fixture_db)
+    figures = views.all_figures(views.direct_query(fixture_db), view)
+    assert [n for n, _ in figures][:2] == ["overview_story", "overview_series"]
+    story = dict(figures)["overview_story"]
+    assert {tr.name for tr in story.data} == {"VRAEM", "Pichis-Palcazú"}  # the fixture's flight areas
+    assert any(a.text == "simulated data" for a in story.layout.annotations)
+    names = chart_names(views.bundle(fixture_db, view, version="abc123", link="http://localhost/"))
+    assert {"chart_overview_story.png", "chart_overview_story.svg"} <= names
+
+    reported = view_of(fixture_db, data="reported", metric="airstrip_destroyed")
+    names = [n for n, _ in views.all_figures(views.direct_query(fixture_db), reported)]
+    assert "overview_reported" in names and "overview_series" not in names
