@@ -58,12 +58,11 @@ class Database:
             version = (self.built / "CURRENT").read_text().strip()
         except FileNotFoundError:
             raise DataUnavailable(
-                f"No built data in {self.built}. Build it with `make data` "
-                "(or `python -m lib.build`)."
+                "No built data yet. Build it with `make data` (or `python -m lib.build`)."
             ) from None
         if not VERSION_RE.match(version) or not (self.built / version).is_dir():
             raise DataUnavailable(
-                f"{self.built / 'CURRENT'} names data version {version!r}, which is not built. "
+                f"the CURRENT file names data version {version[:40]!r}, which is not built. "
                 "Rebuild with `make data`."
             )
         return version

@@ -6,6 +6,8 @@ tests (tests/test_i18n.py checks both languages have the same keys and placehold
 
 from __future__ import annotations
 
+import re
+
 from lib.state import Problem
 
 LANGS = ("en", "es")
@@ -337,8 +339,27 @@ def route_label(route: str, lang: str) -> str:
     return t(key, lang) if key in TEXTS else route
 
 
+# Every character that Streamlit's Markdown can turn into markup: links and images ([]()!), emphasis,
+# code, HTML (<>), headings and lists (#+-.), tables (|), LaTeX ($), colour and icon directives (:).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=\"'&])")
+
+
+def plain(value: object) -> str:
+    """`value` (from a link, a file name or a file's header) as literal text inside Markdown.
+
+    Streamlit renders notices as Markdown, so an echoed `[log in](https://evil.example)` would be a
+    live link and `![p](https://evil.example/p.png)` an off-host image fetch. Backslash escapes
+    make every special character literal (bare URLs too: an escaped `:` is no autolink), and line
+    breaks become spaces so a value cannot start a block of its own.
+    """
+    text = " ".join(str(value).split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
 def problem_text(problem: Problem, lang: str) -> str:
-    return t(f"problem_{problem.code}", lang, param=problem.param, given=problem.given, used=problem.used)
+    """A link problem as Markdown; the values come from the link, so they are shown as plain text."""
+    return t(f"problem_{problem.code}", lang, param=plain(problem.param), given=plain(problem.given),
+             used=plain(problem.used))  # fmt: skip
 
 
 def language_from_locale(locale: str | None) -> str:

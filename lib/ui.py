@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,10 +28,12 @@ import streamlit as st
 
 from lib import export, geo, paths, queries, views
 from lib.db import Database, DataUnavailable, database
-from lib.i18n import language_from_locale, problem_text, route_label, t, type_label
+from lib.i18n import language_from_locale, plain, problem_text, route_label, t, type_label
 from lib.paths import REPO_ROOT
 from lib.schema import AREAS, EVENT_TYPES, REGIONS, ROUTES
 from lib.state import Context, ViewState
+
+LOG = logging.getLogger("pistas")
 
 PAGES = (
     ("app.py", "page_overview", ":material/insights:"),
@@ -205,9 +209,10 @@ def setup(page_key: str) -> Page:
         st.title("Pistas")
         st.error(t("data_unavailable", "en", reason=str(exc)))
         st.stop()
-    except Exception as exc:  # corrupt files: say so, never a traceback
+    except Exception as exc:  # corrupt files: say so, never a traceback (nor a path: it goes to the log)
         st.title("Pistas")
-        st.error(t("data_unavailable", "en", reason=f"{type(exc).__name__}: {exc}. Rebuild with `make data`."))
+        ref = _log_failure("reading the data", exc)
+        st.error(t("data_unavailable", "en", reason=f"{type(exc).__name__} (reference {ref}). Rebuild with `make data`."))
         st.stop()
     state, problems = ViewState.from_query(params, context)
     lang = state.lang or language_from_locale(st.context.locale)
@@ -219,7 +224,7 @@ def setup(page_key: str) -> Page:
         st.warning(t("problems_title", lang) + "\n\n" + "\n".join(f"- {problem_text(p, lang)}" for p in problems))
     linked = params.get("v")
     if linked and linked != version:
-        st.info(t("version_changed", lang, old=linked[:12], new=version))
+        st.info(t("version_changed", lang, old=plain(linked[:12]), new=version))
     if not state.present:
         _sidebar(page)
     st.session_state["_figures"] = {}  # this run's charts, for the page's report
@@ -236,7 +241,7 @@ def _write_canonical_url(page: Page, params: dict[str, str]) -> None:
         st.query_params.from_dict(wanted)
 
 
-def go(page: Page, **changes) -> None:
+def go(page: Page, /, **changes) -> None:
     """Change the view (and so the URL) and rerun."""
     st.query_params.from_dict(canonical_query(page, page.state.with_changes(**changes)))
     st.rerun()
@@ -353,13 +358,20 @@ def view_line(page: Page) -> str:
              data=t(f"data_{s.data}", lang))  # fmt: skip
 
 
+def _log_failure(what: str, exc: BaseException) -> str:
+    """Log a failure with its traceback server-side; return a short reference to show instead."""
+    ref = secrets.token_hex(4)
+    LOG.error("failure %s while %s", ref, what, exc_info=exc)
+    return ref
+
+
 @contextmanager
 def guard(page: Page) -> Iterator[None]:
     """Run one section of a page; a failing query shows a message and the page carries on."""
     try:
         yield
     except DataUnavailable as exc:
-        st.error(t("data_unavailable", page.lang, reason=str(exc)))
+        st.error(t("data_unavailable", page.lang, reason=str(exc)))  # our own text, no user values
     except Exception as exc:  # duckdb.IOException, a truncated Parquet file …
         kind = type(exc).__name__
         if kind in ("StopException", "RerunException"):
@@ -367,7 +379,8 @@ def guard(page: Page) -> Iterator[None]:
         if kind == "OutOfMemoryException":  # DuckDB's memory_limit: one view may not take the machine
             st.error(t("query_too_heavy", page.lang, limit=page.db.memory_limit))
         else:
-            st.error(t("query_failed", page.lang, reason=f"{kind}: {str(exc).splitlines()[0][:300]}"))
+            # The message may hold file paths and SQL: the log keeps it, the page shows a reference.
+            st.error(t("query_failed", page.lang, reason=f"{kind}, reference {_log_failure('a view', exc)}"))
 
 
 def footer(page: Page) -> None:
@@ -505,7 +518,7 @@ def download(label: str, build: Callable[[], bytes], file_name: str, mime: str, 
                        on_click="ignore", icon=":material/download:")  # fmt: skip
 
 
-def go_later(page: Page, **changes) -> None:
+def go_later(page: Page, /, **changes) -> None:
     """For callbacks: write the changed view into the URL; Streamlit reruns after the callback."""
     st.query_params.from_dict(canonical_query(page, page.state.with_changes(**changes)))
 
@@ -640,12 +653,12 @@ def upload_section(page: Page) -> None:
     if report.fatal_reason == ingest.ACLED_TYPE_NEEDED or (report.format == "acled" and acled_type):
         st.selectbox(t("acled_type", lang), EVENT_TYPES, index=None, key="w_acled_type",
                      format_func=lambda v: type_label(v, lang))  # fmt: skip
-    if report.fatal:
-        st.error(report.fatal)
+    if report.fatal:  # the file's name and header cells are the uploader's: shown as plain text
+        st.error(plain(report.fatal))
         return
-    (st.success if report.ok else st.warning)(report.summary())
+    (st.success if report.ok else st.warning)(plain(report.summary()))
     for warning in report.warnings:
-        st.caption(warning)
+        st.caption(plain(warning))
     if len(report.problems):
         st.markdown(f"**{t('upload_counts', lang)}**")
         st.dataframe(pd.DataFrame(sorted(report.counts.items()), columns=["reason", "rows"]), hide_index=True)
