@@ -57,6 +57,7 @@ import plotly.io as pio
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lib import codebook
 from lib.schema import EVENT_COLUMNS, EVENTS_SCHEMA
 
 __all__ = [
@@ -66,6 +67,8 @@ __all__ = [
     "bundle_readme",
     "bundle_zip",
     "csv_bytes",
+    "safe_csv_bytes",
+    "spreadsheet_safe",
     "export_filename",
     "figure_png",
     "figure_svg",
@@ -368,16 +371,45 @@ def _require_provenance(df: pd.DataFrame) -> None:
         )
 
 
+# A text cell starting with one of these is evaluated as a formula by Excel or LibreOffice
+# (OWASP, "CSV Injection"): `=HYPERLINK(...)`, `+cmd|...`, `-2+3`, `@SUM(...)`, and tab or CR first.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot run as formulas: those that would get a leading apostrophe.
+
+    Numbers stay numbers (a negative longitude is not text); only string cells change, and the
+    apostrophe is what the spreadsheets themselves use to mean "this is text".
+    """
+    out = df.copy()
+    for name in out.columns:
+        col = out[name]
+        if not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
+            continue
+        text = col.map(lambda v: isinstance(v, str))
+        risky = text & col.where(text, "").astype(str).str.startswith(_FORMULA_START)
+        if risky.any():
+            out[name] = col.astype(object).where(~risky, "'" + col.where(risky, "").astype(str))
+    return out
+
+
+def safe_csv_bytes(df: pd.DataFrame) -> bytes:
+    """Any table as CSV the way every CSV of the app is written: UTF-8 with BOM, formulas neutralised,
+    CRLF rows (RFC 4180), so a cell holding a bare CR is quoted instead of splitting its row."""
+    return spreadsheet_safe(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
 def csv_bytes(df: pd.DataFrame, meta: ExportMeta) -> bytes:
     """The rows as CSV, UTF-8 with BOM (Excel reads accents right), no index.
 
     A CSV has no place for metadata, so the data version and the view's link ride along as
     two trailing columns (`data_version`, `view_link`): a file that travels alone still says
-    where it came from. It stays a plain table that round-trips through pandas.
+    where it came from. It stays a plain table that round-trips through pandas, except that text
+    cells Excel would run as formulas start with an apostrophe (`spreadsheet_safe`).
     """
     _require_provenance(df)
-    out = df.assign(data_version=meta.data_version, view_link=meta.view_link)
-    return out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    return safe_csv_bytes(df.assign(data_version=meta.data_version, view_link=meta.view_link))
 
 
 _XLSX_MAX_ROWS = 1_048_576  # Excel's sheet limit, header included
@@ -414,6 +446,8 @@ def _xlsx_column(series: pd.Series) -> list[Any]:
     if pd.api.types.is_datetime64_any_dtype(series):
         if getattr(series.dt, "tz", None) is not None:
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        if (series.dropna() == series.dropna().dt.normalize()).all():  # dates: a date cell, not "0:00:00"
+            return [None if pd.isna(v) else v.date() for v in series]
         return [None if pd.isna(v) else v.to_pydatetime() for v in series]
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
         values = series.astype(object)
@@ -439,8 +473,19 @@ def _write_only_row(ws: Any, values: list[Any], font: Any = None) -> list[Any]:
     return row
 
 
+def _codebook_sheet(wb: Any, bold: Any) -> None:
+    """Sheet ``codebook``: every column's meaning, unit and allowed values, in both languages."""
+    book = codebook.frame()
+    ws = wb.create_sheet("codebook")
+    for letter, width in zip("ABCDEF", (16, 16, 60, 60, 18, 40), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.append(_write_only_row(ws, list(book.columns), bold))
+    for values in book.itertuples(index=False, name=None):
+        ws.append(_write_only_row(ws, [_xlsx_value(v) for v in values]))
+
+
 def xlsx_bytes(df: pd.DataFrame, meta: ExportMeta, sources: pd.DataFrame | None) -> bytes:
-    """Workbook with sheet ``data`` (the rows) and sheet ``about`` (the context).
+    """Workbook with sheets ``data`` (the rows), ``about`` (the context) and ``codebook``.
 
     Written in openpyxl's write-only mode with values prepared column by column: about ten
     times faster than cell by cell, so a 30k-row view exports in about a second.
@@ -487,6 +532,8 @@ def xlsx_bytes(df: pd.DataFrame, meta: ExportMeta, sources: pd.DataFrame | None)
         about.append(_write_only_row(about, list(cols), bold))
         for srow in sources[cols].itertuples(index=False, name=None):
             about.append(_write_only_row(about, [_xlsx_value(v) for v in srow]))
+
+    _codebook_sheet(wb, bold)
 
     # Document properties carry the export time, not the moment of saving.
     stamp = meta.exported_at.replace(tzinfo=None)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from lib import charts, export, queries, story
+from lib import charts, codebook, export, queries, story
 from lib.db import Database
 from lib.i18n import t, type_label
 from lib.state import Context, ViewState
@@ -190,6 +189,8 @@ def bundle(db: Database, view: View, *, version: str, link: str) -> bytes:
             files.append((f"chart_{name}.png", image(fig, view, version, "png"), f"chart {name}, PNG 3200×1800"))
             files.append((f"chart_{name}.svg", image(fig, view, version, "svg"), f"chart {name}, SVG"))
     files += [
+        ("codebook.csv", export.safe_csv_bytes(codebook.frame()),
+         "data dictionary: each column's meaning (English and Spanish), unit and allowed values"),
         (f"{stem}.csv", export.csv_bytes(rows, meta), "rows behind the view, CSV (UTF-8 with BOM)"),
         (f"{stem}.xlsx", export.xlsx_bytes(rows, meta, queries.sources_for_view(db, view.filters)),
          "rows behind the view and an 'about' sheet (link, filters, version, sources), XLSX"),
@@ -201,9 +202,10 @@ def bundle(db: Database, view: View, *, version: str, link: str) -> bytes:
     readme = export.bundle_readme(
         title=f"Pistas — {caption(view, version)}", files=[(n, d) for n, _, d in files], view_link=link,
         data_version=version, provenance_note=note if images_ok else f"{note}\nChart images left out: {why}",
-        exported_at=datetime.now(UTC),
+        exported_at=meta.exported_at,
     )  # fmt: skip
-    return export.bundle_zip(files=[(n, b) for n, b, _ in files], readme_text=readme)
+    # Entries carry the export time (an unzipped file says when it was made, not 1980).
+    return export.bundle_zip(files=[(n, b) for n, b, _ in files], readme_text=readme, timestamp=meta.exported_at)
 
 
 # ---- Policy impact --------------------------------------------------------------------------

@@ -243,7 +243,7 @@ def _norm(value: object) -> object:
 
 def test_xlsx_data_and_about(events: pd.DataFrame, meta: ex.ExportMeta, sources: pd.DataFrame) -> None:
     wb = load_workbook(io.BytesIO(ex.xlsx_bytes(events, meta, sources)))
-    assert wb.sheetnames == ["data", "about"]
+    assert wb.sheetnames == ["data", "about", "codebook"]
     rows = list(wb["data"].iter_rows(values_only=True))
     assert list(rows[0]) == list(events.columns)
     assert len(rows) - 1 == len(events)

@@ -80,3 +80,14 @@ def test_upload_file_names_and_headers_are_plain_text():
     for text in [report.summary(), *report.warnings, *report.messages(20)]:
         assert not live_markup(plain(text)), text  # … what the page shows is not
     assert EVIL in RENDER.render(plain(report.summary()))
+
+
+def test_an_uploaded_file_name_is_plain_text_on_the_data_page():
+    at = run_page("pages/4_Data.py")
+    name = f"[report](https://{EVIL}/a).csv"
+    at.file_uploader(key="upload_file").set_value((name, ingest.template_csv(), "text/csv"))
+    at.run()
+    assert not at.exception
+    shown = [str(e.value) for e in (*at.success, *at.warning, *at.error, *at.caption)]
+    assert any(EVIL in RENDER.render(s) for s in shown), "the file's name is still shown"
+    assert not [s for s in shown if live_markup(s)]

@@ -38,7 +38,7 @@ def test_bundle_holds_charts_data_report_and_readme(fixture_db):
     for name in names[1:]:
         assert name in readme
     assert {"chart_overview_series.png", "chart_overview_series.svg", "report.html"} <= set(names)
-    csv = next(n for n in names if n.endswith(".csv"))
+    csv = next(n for n in names if n.endswith(".csv") and n != "codebook.csv")
     rows = pd.read_csv(io.BytesIO(archive.read(csv)), encoding="utf-8-sig")
     assert rows["event_id"].tolist() == ["s09", "s10", "s11", "s14"]
     report = archive.read("report.html").decode()
