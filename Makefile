@@ -25,7 +25,7 @@ data: install  ## build the Parquet data (idempotent: does nothing if inputs are
 	$(BIN)/python -m lib.build
 
 run: data  ## serve the app on http://localhost:$(PORT)
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run serve.py --server.port $(PORT)  # the pages (app.py, pages/) + data URLs (lib/data_api.py)
 
 browser:  ## Debian packages for the tests: chromium (browser tests, image export), nginx (scale-out test)
 	@bash scripts/ensure_system_packages.sh
