@@ -272,17 +272,49 @@ def _plotly_text(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+_TITLE_FONT_PX, _SUBTITLE_FONT_PX = 22, 14
+
+
+def _title_block(out: go.Figure, m: dict, title: str, subtitle: str, width: int) -> dict:
+    """Title (bold) and subtitle at the top left, in their own top margin: a slide or a report
+    page that shows only the image still says what it is and for which view."""
+    chars = max(20, int((width - m["l"] - m["r"]) / (_SUBTITLE_FONT_PX * 0.55)))
+    sub_lines = textwrap.wrap(subtitle, chars) if subtitle else []
+    top = 24 + _TITLE_FONT_PX + len(sub_lines) * (_SUBTITLE_FONT_PX + 5) + 16
+    out.update_layout(
+        title={"text": f"<b>{_plotly_text(title)}</b>", "x": 0, "xref": "paper", "xanchor": "left",
+               "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 18},
+               "font": {"size": _TITLE_FONT_PX, "color": "#111111"},
+               "subtitle": {"text": "<br>".join(_plotly_text(x) for x in sub_lines),
+                            "font": {"size": _SUBTITLE_FONT_PX, "color": "#444444"}}},
+    )  # fmt: skip
+    return {**m, "t": max(m["t"], top + 12)}
+
+
+def _legend_inside(out: go.Figure) -> None:
+    """A legend at the right edge of the page can be cut ("VRAEM (simulatec"): put it under the plot."""
+    if out.layout.showlegend is False or not any(getattr(tr, "showlegend", None) is not False for tr in out.data):
+        return
+    out.update_layout(legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.12, "yanchor": "top"})
+
+
 def annotated_copy(
-    fig: go.Figure, *, caption: str, simulated_mark: str | None, width: int, height: int
-) -> go.Figure:
-    """A copy of ``fig`` sized for export, with the caption at the bottom and, when given,
-    the simulated-data mark (a corner label plus a faint diagonal watermark that survives
-    cropping on a slide). The caller's figure is untouched."""
+    fig: go.Figure, *, caption: str, simulated_mark: str | None, width: int, height: int,
+    title: str = "", subtitle: str = "",
+) -> go.Figure:  # fmt: skip
+    """A copy of ``fig`` sized for export: its title and subtitle at the top (when given), the
+    caption (sources, link, data version) at the bottom and, when given, the simulated-data mark
+    (a corner label plus a faint diagonal watermark that survives cropping on a slide). The
+    caller's figure is untouched."""
     out = go.Figure(fig)  # deep copy
     margin = out.layout.margin
     m = {k: (getattr(margin, k) if getattr(margin, k) is not None else v)
          for k, v in _PLOTLY_DEFAULT_MARGIN.items()}  # fmt: skip
     out.update_layout(width=width, height=height)
+    if title:
+        m = _title_block(out, m, title, subtitle, width)
+        out.update_layout(margin=m)
+        _legend_inside(out)
     if caption.strip():
         chars = max(20, int((width - m["l"] - m["r"]) / (_CAPTION_FONT_PX * 0.55)))
         lines = [w for part in caption.splitlines() for w in (textwrap.wrap(part, chars) or [""])]
@@ -322,12 +354,15 @@ def figure_image(
     width: int = 1600,
     height: int = 900,
     scale: float = 2,
+    title: str = "",
+    subtitle: str = "",
 ) -> bytes:
     """PNG (``width*scale`` x ``height*scale`` pixels) or SVG (vector; ``scale`` sets only its
-    nominal size) of ``fig`` with caption and mark, drawn on a copy."""
+    nominal size) of ``fig`` with title, subtitle, caption and mark, drawn on a copy."""
     if fmt not in ("png", "svg"):
         raise ValueError(f"image format must be png or svg, not {fmt!r}")
-    copy = annotated_copy(fig, caption=caption, simulated_mark=simulated_mark, width=width, height=height)
+    copy = annotated_copy(fig, caption=caption, simulated_mark=simulated_mark, width=width, height=height,
+                          title=title, subtitle=subtitle)  # fmt: skip
     return _render(copy, fmt, width, height, scale)
 
 
@@ -348,6 +383,9 @@ def plotly_download_config(
     stem = _ascii_component(stem, 150) or "pistas_chart"
     return {
         "displaylogo": False,
+        # Plotly's camera can only save the figure as drawn (no title, view or source lines, and a
+        # legend cut at the edge); the page's image downloads describe themselves instead.
+        "modeBarButtonsToRemove": ["toImage"],
         "toImageButtonOptions": {
             "format": "png",
             "filename": stem,
@@ -724,6 +762,11 @@ def _sources_html(sources: pd.DataFrame | None, labels: Mapping[str, str]) -> st
     return "<ul>" + "".join(items) + "</ul>"
 
 
+def _strong(text: str) -> str:
+    """Escaped text with Markdown's **bold** as <strong> (the only markup the readings use)."""
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", _e(text))
+
+
 def _figure_html(fig: go.Figure) -> str:
     height = fig.layout.height or 480
     return pio.to_html(
@@ -750,6 +793,7 @@ def report_html(
     simulated_note: str | None,
     lang: str,
     generated_at: dt.datetime | None = None,
+    paragraphs: list[str] | None = None,
 ) -> bytes:
     """One HTML file holding everything it shows; it opens offline and requests nothing.
 
@@ -784,8 +828,10 @@ def report_html(
             for k, v in kpis
         )
         parts.append(f'<section class="kpis" aria-label="{_e(labels["kpis"])}">{cards}</section>')
+    for text in paragraphs or []:  # a page's reading: normal type, its **bold** lead-ins kept
+        parts.append(f"<p>{_strong(text)}</p>")
     for caption, fig in figures:
-        parts.append(f"<figure>{_figure_html(fig)}<figcaption>{_e(caption)}</figcaption></figure>")
+        parts.append(f"<figure><h3>{_e(caption)}</h3>{_figure_html(fig)}</figure>")
     for caption, table in tables:
         parts.append(f"<section><h3>{_e(caption)}</h3>{_table_html(table, labels)}</section>")
     parts.append(f"<section><h2>{_e(labels['sources'])}</h2>{_sources_html(sources, labels)}")

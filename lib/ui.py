@@ -408,7 +408,7 @@ def chart(page: Page, fig, *, key: str, name: str, select: bool = False):
     download is clicked (kaleido, one long-lived Chromium).
     """
     st.session_state.setdefault("_figures", {})[name] = fig
-    stem = export.export_filename(name, list(page.state.areas), page.state.start,
+    stem = export.export_filename(views.file_kind(name, page.view), list(page.state.areas), page.state.start,
                                   page.state.end or page.context.last_month, "png")[: -len(".png")]  # fmt: skip
     config = export.plotly_download_config(stem)
     event = (st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", config=config)
@@ -418,18 +418,22 @@ def chart(page: Page, fig, *, key: str, name: str, select: bool = False):
         if not ok:
             st.caption(t("images_unavailable", page.lang, reason=why))
         else:
-            view, version = page.view, page.version
-            download("PNG", lambda: views.image(fig, view, version, "png"), f"{stem}.png", "image/png", f"{key}_png")
-            download("SVG", lambda: views.image(fig, view, version, "svg"), f"{stem}.svg", "image/svg+xml",
-                     f"{key}_svg")  # fmt: skip
+            view, version, link, query = page.view, page.version, share_link(page), page.query
+
+            def render(fmt: str) -> bytes:  # on click only: kaleido takes a second or two
+                return views.image(fig, view, version, fmt, name=name, link=link, query=query)
+
+            download("PNG", lambda: render("png"), f"{stem}.png", "image/png", f"{key}_png")
+            download("SVG", lambda: render("svg"), f"{stem}.svg", "image/svg+xml", f"{key}_svg")
     return event
 
 
 def page_exports(page: Page, *, title: str, kpis: Callable[[], list[tuple[str, str]]] | None = None,
-                 tables: list[tuple[str, object]] | None = None) -> None:  # fmt: skip
+                 tables: list[tuple[str, object]] | None = None, paragraphs: list[str] | None = None) -> None:  # fmt: skip
     """The report of this page (HTML) and the bundle of the whole view (zip), made on click.
 
-    `kpis` is a callable so the report's figures are computed only when it is downloaded.
+    `kpis` is a callable so the report's figures are computed only when it is downloaded. The
+    bundle holds the view's charts and this page's own charts and tables (the Impact page's too).
     """
     figures = list(st.session_state.get("_figures", {}).items())
     db, view, version, link = page.db, page.view, page.version, share_link(page)
@@ -440,10 +444,11 @@ def page_exports(page: Page, *, title: str, kpis: Callable[[], list[tuple[str, s
     with cols[0]:
         download(t("download_report", page.lang),
                  lambda: views.report(query, view, version=version, link=link, title=title, figures=figures,
-                                      kpis=kpis() if kpis else [], tables=tables or []),
+                                      kpis=kpis() if kpis else [], tables=tables or [], paragraphs=paragraphs),
                  f"{stem}_report.html", "text/html", "download_report")  # fmt: skip
     with cols[1]:
-        download(t("download_bundle", page.lang), lambda: views.bundle(db, view, version=version, link=link),
+        download(t("download_bundle", page.lang),
+                 lambda: views.bundle(db, view, version=version, link=link, figures=figures, tables=tables or []),
                  f"{stem}.zip", "application/zip", "download_bundle")  # fmt: skip
 
 

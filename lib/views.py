@@ -7,6 +7,7 @@ cached runner (lib.ui.Page.query), exports pass `direct_query(db)`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ import plotly.graph_objects as go
 
 from lib import charts, codebook, export, queries, story
 from lib.db import Database
-from lib.i18n import t, type_label
+from lib.i18n import route_label, t, type_label
 from lib.state import Context, ViewState
 
 Query = Callable[..., Any]
@@ -131,17 +132,98 @@ def routes_figures(query: Query, view: View) -> list[tuple[str, go.Figure]]:
 
 # ---- exports --------------------------------------------------------------------------------
 def caption(view: View, version: str) -> str:
-    """The small caption every exported image carries: the view's filters and data version."""
+    """The report's subtitle: the view's filters and data version, in the view's language."""
     s = view.state
     places = ", ".join(s.areas) or t("all_places", view.lang)
     types = ", ".join(type_label(x, view.lang) for x in s.types) or t("all_types", view.lang)
     return (f"Pistas · {s.start} – {s.end or view.context.last_month} · {places} · {types} · "
-            f"{t(f'data_{s.data}', view.lang)} · data {version}")  # fmt: skip
+            f"{t(f'data_{s.data}', view.lang)} · {t('version', view.lang)} {version}")  # fmt: skip
 
 
-def image(fig: go.Figure, view: View, version: str, fmt: str) -> bytes:
+# Titles of the charts whose figure carries none (the page shows them as headings).
+_TITLE_KEYS = {
+    "overview_story": "story_title", "impact_effects": "impact_effects", "impact_its": "impact_its",
+    "impact_sensitivity": "impact_sensitivity", "impact_event_study": "impact_event_study",
+    "impact_placebos": "impact_placebos", "impact_before_after": "impact_before_after",
+    "impact_displacement": "impact_displacement", "impact_route_shift": "impact_route_shift",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FigureText:
+    """What an exported figure says about itself (OWID-style): what, for which view, from where."""
+
+    title: str
+    subtitle: str
+    caption: str  # source line, then the view's link and data version
+
+
+def figure_title(name: str, fig: go.Figure, view: View) -> str:
+    """The chart's title in words: its own, or the one its page shows above it."""
+    own = fig.layout.title.text
+    if own:
+        return re.sub(r"<[^>]+>", "", str(own))
+    key = _TITLE_KEYS.get(name)
+    if key is None:
+        return name.replace("_", " ").capitalize()
+    return t(key, view.lang, area=", ".join(view.state.treated) or "—") if key == "impact_its" else t(key, view.lang)
+
+
+def view_subtitle(query: Query, view: View, name: str) -> str:
+    """The view a chart shows, in one line; Impact charts name the policy, metric, areas and window."""
+    s, lang = view.state, view.lang
+    period = f"{s.start} – {s.end or view.context.last_month}"
+    if name.startswith("impact_"):
+        titles = query("all_policies").set_index("policy_id")["title_es" if lang == "es" else "title_en"]
+        return t("export_subtitle_impact", lang, policy=titles.get(s.policy, s.policy), metric=type_label(s.metric, lang),
+                 treated=", ".join(s.treated) or "—", window=s.window, period=period)  # fmt: skip
+    places = ", ".join(s.areas) or t("all_places", lang)
+    types = ", ".join(type_label(x, lang) for x in s.types) or t("all_types", lang)
+    routes = ", ".join(route_label(x, lang) for x in s.routes) or t("all_routes", lang)
+    return t("view_line", lang, period=period, places=places, types=types, routes=routes, data=t(f"data_{s.data}", lang))
+
+
+def source_line(query: Query, view: View, name: str = "") -> str:
+    """Where the chart's numbers come from: the view's sources (the first three), and/or the
+    simulated demo. Impact charts use one provenance only (impact_provenance), so they say that one."""
+    lang = view.lang
+    if name.startswith("impact_") and impact_provenance(view.state) == "simulated":
+        return t("export_source_sim", lang)
+    reported = "reported" in view.state.provenances()
+    sources = query("sources_for_view", view.filters) if reported else pd.DataFrame()
+    if len(sources):
+        names = [str(x) for x in sources["publisher"].fillna(sources["title"]).drop_duplicates()]
+        listed = "; ".join(names[:3])
+        if len(names) > 3:
+            listed = t("export_source_more", lang, first=listed, n=len(names) - 3)
+    else:
+        listed = t("export_no_sources", lang)
+    if not view.simulated:
+        return t("export_source_rep", lang, sources=listed)
+    if not len(sources):
+        return t("export_source_sim", lang)
+    return t("export_source_mixed", lang, sources=listed)
+
+
+def figure_text(query: Query, view: View, name: str, fig: go.Figure, version: str, link: str) -> FigureText:
+    lines = f"{source_line(query, view, name)}\n{t('export_link_line', view.lang, link=link, version=version)}"
+    return FigureText(figure_title(name, fig, view), view_subtitle(query, view, name), lines)
+
+
+def file_kind(name: str, view: View) -> str:
+    """What an exported file is called before its places and period: the chart, and for Impact
+    charts the policy, metric and window (the filters alone do not say which analysis it was)."""
+    s = view.state
+    return f"{name}_{s.policy}_{s.metric}_{s.window}m" if name.startswith("impact_") else name
+
+
+def image(fig: go.Figure, view: View, version: str, fmt: str, *, name: str, link: str,
+          query: Query) -> bytes:  # fmt: skip
+    """The figure as PNG or SVG that describes itself: title, view, sources, link, data version."""
+    text = figure_text(query, view, name, fig, version, link)
     mark = t("simulated_mark", view.lang) if view.simulated else None
-    return export.figure_image(fig, fmt, caption=caption(view, version), simulated_mark=mark)
+    return export.figure_image(fig, fmt, title=text.title, subtitle=text.subtitle, caption=text.caption,
+                               simulated_mark=mark)  # fmt: skip
 
 
 def all_figures(query: Query, view: View) -> list[tuple[str, go.Figure]]:
@@ -162,20 +244,25 @@ def all_figures(query: Query, view: View) -> list[tuple[str, go.Figure]]:
 
 def report(query: Query, view: View, *, version: str, link: str, title: str,
            figures: list[tuple[str, go.Figure]], kpis: list[tuple[str, str]],
-           tables: list[tuple[str, pd.DataFrame]]) -> bytes:  # fmt: skip
-    """The self-contained HTML report of a page (its charts, KPIs, tables, sources)."""
+           tables: list[tuple[str, pd.DataFrame]], paragraphs: list[str] | None = None) -> bytes:  # fmt: skip
+    """The self-contained HTML report of a page (its charts under their titles, KPIs, reading, tables)."""
     sources = query("sources_for_view", view.filters)
     return export.report_html(
-        title=title, subtitle=caption(view, version), figures=[(n, f) for n, f in figures],
-        kpis=kpis, tables=tables, sources=sources, view_link=link, data_version=version,
+        title=title, subtitle=caption(view, version), figures=[(figure_title(n, f, view), f) for n, f in figures],
+        kpis=kpis, tables=tables, sources=sources, view_link=link, data_version=version, paragraphs=paragraphs or [],
         simulated_note=t("banner_simulated", view.lang) if view.simulated else None, lang=view.lang,
     )  # fmt: skip
 
 
-def bundle(db: Database, view: View, *, version: str, link: str) -> bytes:
-    """One zip for the whole view: every chart as PNG and SVG, the data files, the report, a README."""
+def bundle(db: Database, view: View, *, version: str, link: str,
+           figures: list[tuple[str, go.Figure]] | None = None,
+           tables: list[tuple[str, pd.DataFrame]] | None = None) -> bytes:  # fmt: skip
+    """One zip for the whole view: every chart as PNG and SVG (the view's, then the calling page's
+    own, e.g. the Impact page's), its tables as CSV, the data files, the report, a README."""
     query = direct_query(db)
-    figures = all_figures(query, view)
+    seen = dict(all_figures(query, view))
+    seen.update(dict(figures or []))
+    figures = list(seen.items())
     rows = queries.events_for_export(db, view.filters)
     note = t("provenance_note_sim" if view.simulated else "provenance_note_rep", view.lang)
     meta = export.ExportMeta(view_link=link, data_version=version, filters=view.state.to_query() or {"view": "default"},
@@ -186,8 +273,12 @@ def bundle(db: Database, view: View, *, version: str, link: str) -> bytes:
     images_ok, why = export.image_export_available()
     for name, fig in figures:
         if images_ok:
-            files.append((f"chart_{name}.png", image(fig, view, version, "png"), f"chart {name}, PNG 3200×1800"))
-            files.append((f"chart_{name}.svg", image(fig, view, version, "svg"), f"chart {name}, SVG"))
+            what = figure_title(name, fig, view)
+            for fmt, size in (("png", "PNG 3200×1800"), ("svg", "SVG")):
+                files.append((f"chart_{name}.{fmt}", image(fig, view, version, fmt, name=name, link=link, query=query),
+                              f"{what} ({size})"))  # fmt: skip
+    for i, (title, table) in enumerate(tables or [], start=1):
+        files.append((f"table_{i}.csv", export.safe_csv_bytes(table), f"{title} (table, CSV)"))
     files += [
         ("codebook.csv", export.safe_csv_bytes(codebook.frame()),
          "data dictionary: each column's meaning (English and Spanish), unit and allowed values"),

@@ -70,8 +70,7 @@ with ui.guard(page):
 
 with ui.guard(page):
     st.subheader(t("exports", lang))
-    ui.page_exports(page, title=t("page_impact", lang),
-                    kpis=lambda: [(t("impact_reading", lang), " ".join(analysis.readings))],
+    ui.page_exports(page, title=t("page_impact", lang), paragraphs=list(analysis.readings),
                     tables=analysis.tables)  # fmt: skip
 
 ui.footer(page)

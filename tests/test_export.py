@@ -206,6 +206,8 @@ def test_download_config() -> None:
     assert opts["format"] == "png" and opts["scale"] == 2
     assert re.fullmatch(r"[A-Za-z0-9-]+", opts["filename"]), opts["filename"]
     assert "Huanuco" in opts["filename"]
+    # The camera saves the figure without its title, view or sources: the page offers images that do.
+    assert "toImage" in cfg["modeBarButtonsToRemove"]
 
 
 # --------------------------------------------------------------------------- data files
