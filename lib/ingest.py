@@ -119,7 +119,13 @@ from lib.schema import (
     fold,
 )
 
-MAX_BYTES = 50 * 2**20
+MAX_BYTES = 50 * 2**20  # the file as uploaded (compressed, for XLSX and Parquet)
+# What one file may unpack to, checked while reading (before the rows become Python objects):
+# a few KB of Parquet or XLSX can hold millions of rows or a gigabyte of XML.
+MAX_ROWS = 200_000
+MAX_COLUMNS = 100
+MAX_CELLS = 8_000_000  # rows x header columns: bounds the memory a file's strings take
+MAX_UNPACKED_BYTES = 256 * 2**20  # decoded CSV text, a workbook's XML, Parquet column data
 ACLED_URL = "https://acleddata.com/"
 EXIT_OK, EXIT_INVALID, EXIT_INTERNAL = 0, 2, 3
 HISTORY = 2  # earlier import states kept for --rollback (the build keeps 3 versions)
@@ -178,6 +184,9 @@ DUPLICATE_COLUMN = "duplicate column"
 EMPTY_FILE = "empty file"
 UNREADABLE = "unreadable file"
 TOO_LARGE = "too large"
+TOO_MANY_ROWS = "too many rows"
+TOO_MANY_COLUMNS = "too many columns"
+NOT_UTF8 = "not UTF-8"
 ACLED_TYPE_NEEDED = "ACLED event type needed"
 NOTHING_TO_ROLL_BACK = "nothing to roll back"
 INVALID_ROWS = "invalid rows"
@@ -350,29 +359,93 @@ class ImportResult:
 # ---------------------------------------------------------------------------------------------
 
 
-def read_table(data: bytes, filename: str, *, max_bytes: int = MAX_BYTES) -> pd.DataFrame:
+def read_table(
+    data: bytes,
+    filename: str,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_rows: int | None = None,
+    max_columns: int | None = None,
+    max_cells: int | None = None,
+    max_unpacked: int | None = None,
+) -> pd.DataFrame:
     """The file as a table of stripped strings ("" for empty), one column per header cell.
 
     The index (named "row") is each row's number in the file, the header being row 1 (for
     Parquet, which has no header row, the first record is row 2). Blank rows are left out.
     Values beyond the header's width go to a column named EXTRA_COLUMN.
-    Raises IngestError (reason: too large, empty file, unreadable file, duplicate column).
+    Limits (default: the module's MAX_* constants) are checked while reading, before the rows
+    become Python objects, so a small file that unpacks to a huge one costs little to refuse.
+    `frame.attrs["warnings"]` holds notes on how the file was read (e.g. its encoding).
+    Raises IngestError (reason: too large, too many rows/columns, empty file, unreadable file,
+    not UTF-8, duplicate column).
     """
+    limits = _Limits(
+        rows=MAX_ROWS if max_rows is None else max_rows,
+        columns=MAX_COLUMNS if max_columns is None else max_columns,
+        cells=MAX_CELLS if max_cells is None else max_cells,
+        unpacked=MAX_UNPACKED_BYTES if max_unpacked is None else max_unpacked,
+        filename=filename,
+    )  # fmt: skip
     if len(data) > max_bytes:
         raise IngestError(f"too large: {filename!r} is {_size(len(data))}; the limit is {_size(max_bytes)}", TOO_LARGE)
     if not data.strip():
         raise IngestError(f"empty file: {filename!r} has no header and no rows", EMPTY_FILE)
     kind = _kind(data, filename)
+    warnings: list[str] = []
     if kind == "xlsx":
-        records = _xlsx_records(data, filename)
+        frame = _records_frame(_xlsx_records(data, filename, limits), filename, limits)
     elif kind == "parquet":
-        records = _parquet_records(data, filename)
+        frame = _parquet_frame(data, filename, limits)
     else:
-        records = _csv_records(data, filename)
-    return _records_frame(records, filename)
+        frame = _records_frame(_csv_records(data, filename, limits, warnings), filename, limits)
+    frame.attrs["warnings"] = warnings
+    return frame
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """What one read may hold; every reader stops as soon as one is passed."""
+
+    rows: int
+    columns: int
+    cells: int
+    unpacked: int
+    filename: str
+
+    def check_width(self, width: int, row: int) -> None:
+        if width > self.columns:
+            raise IngestError(
+                f"too many columns: row {row} of {self.filename!r} has {width:,} columns; the limit is "
+                f"{self.columns:,}", TOO_MANY_COLUMNS,
+            )  # fmt: skip
+
+    def check_rows(self, rows: int, width: int, *, exact: bool = False) -> None:
+        """rows: data rows read so far (or in all, when `exact`); width: the header's."""
+        has = f"has {rows:,}" if exact else f"has more than {self.rows:,}"
+        if rows > self.rows:
+            raise IngestError(
+                f"too many rows: {self.filename!r} {has} data rows; the limit is {self.rows:,} "
+                "(split it into smaller files)", TOO_MANY_ROWS,
+            )  # fmt: skip
+        if rows * width > self.cells:
+            raise IngestError(
+                f"too large: {self.filename!r} has {'' if exact else 'more than '}{rows * width if exact else self.cells:,} cells "
+                f"({width} columns); the limit is {self.cells:,} cells (split it, or drop unused columns)",
+                TOO_LARGE,
+            )  # fmt: skip
+
+    def check_unpacked(self, size: int, what: str) -> None:
+        if size > self.unpacked:
+            raise IngestError(
+                f"too large: {self.filename!r} unpacks to {_size(size)} of {what}; the limit is {_size(self.unpacked)}",
+                TOO_LARGE,
+            )  # fmt: skip
 
 
 def _size(n: int) -> str:
+    if n >= 2**30:
+        return f"{n / 2**30:.1f} GB"
     if n >= 2**20:
         return f"{n / 2**20:.1f} MB"
     if n >= 1024:
@@ -404,7 +477,16 @@ def _kind(data: bytes, filename: str) -> str:
     return "csv"
 
 
-def _decode(data: bytes, filename: str) -> str:
+# A well-formed UTF-8 sequence of two to four bytes (RFC 3629). A file holding one was written
+# as UTF-8, so an invalid byte elsewhere is damage to report, not a sign of another encoding.
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+CP1252_NOTE = "read as Windows-1252 (Latin-1): the file is not UTF-8; save it as UTF-8 to be sure accents read right"
+
+
+def _decode(data: bytes, filename: str, warnings: list[str] | None = None) -> str:
     if data.startswith(codecs.BOM_UTF8):
         try:
             return data[3:].decode("utf-8")
@@ -421,11 +503,14 @@ def _decode(data: bytes, filename: str) -> str:
         raise _not_a_table(filename)
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")  # Excel's "CSV" on Windows in Spanish; Latin-1 superset
-        except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        if _UTF8_MULTIBYTE.search(data):
+            raise _mixed_encoding(data, exc.start, filename) from None
+        text = data.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows in Spanish
+        if "\ufffd" in text:  # the five bytes cp1252 leaves undefined: Latin-1 reads them all
             text = data.decode("latin-1")
+        if warnings is not None:
+            warnings.append(CP1252_NOTE)
     head = text[:8192]
     controls = sum(1 for c in head if ord(c) < 32 and c not in "\t\r\n")
     if controls > max(2, len(head) // 100):
@@ -433,50 +518,143 @@ def _decode(data: bytes, filename: str) -> str:
     return text
 
 
+def _mixed_encoding(data: bytes, at: int, filename: str) -> IngestError:
+    """The first line holding a byte that is not UTF-8, shown with that byte escaped."""
+    line = data.count(b"\n", 0, at) + 1
+    start = data.rfind(b"\n", 0, at) + 1
+    end = data.find(b"\n", at)
+    shown = data[start : end if end >= 0 else len(data)].rstrip(b"\r")
+    if len(shown) > 80:  # the bytes around the bad one are what helps find it
+        offset = at - start
+        shown = shown[max(0, offset - 30) : offset + 30]
+    text = shown.decode("utf-8", errors="backslashreplace")
+    return IngestError(
+        f"not UTF-8: line {line} of {filename!r} has bytes that are not UTF-8: {text!r}; save the file as UTF-8",
+        NOT_UTF8,
+    )
+
+
 def _delimiter(text: str) -> str:
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((line for line in text[: 2**20].splitlines() if line.strip()), "")
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
 
-def _csv_records(data: bytes, filename: str) -> list[tuple[int, list[str]]]:
-    text = _decode(data, filename)
+Records = Iterator[tuple[int, list[str]]]
+
+
+def _csv_records(data: bytes, filename: str, limits: _Limits, warnings: list[str]) -> Records:
+    text = _decode(data, filename, warnings)
+    limits.check_unpacked(len(text), "text")
     csv.field_size_limit(16 * 2**20)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
-        return [(i, row) for i, row in enumerate(reader, start=1)]
+        for i, row in enumerate(reader, start=1):
+            yield i, [c.strip() for c in row]
     except csv.Error as exc:
         raise IngestError(f"unreadable file: {filename!r} is not valid CSV ({exc})", UNREADABLE) from None
 
 
-def _xlsx_records(data: bytes, filename: str) -> list[tuple[int, list[str]]]:
-    import openpyxl  # lazily: only XLSX uploads pay for it
+def _xlsx_error(filename: str) -> IngestError:
+    return IngestError(f"unreadable file: {filename!r} is not a readable XLSX workbook", UNREADABLE)
 
-    error = IngestError(f"unreadable file: {filename!r} is not a readable XLSX workbook", UNREADABLE)
+
+def _xlsx_unpacked_size(data: bytes, filename: str) -> int:
+    """The XML a workbook unpacks to, as its zip directory declares it.
+
+    zipfile never yields more than an entry's declared size (it stops there and checks the
+    CRC), so the declared sizes bound what openpyxl can be made to parse.
+    """
+    import zipfile
+
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return sum(i.file_size for i in zf.infolist() if i.filename.lower().endswith((".xml", ".rels")))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise _xlsx_error(filename) from None
+
+
+def _xlsx_records(data: bytes, filename: str, limits: _Limits) -> Records:
+    """The first worksheet's rows, streamed (openpyxl's parser; at most limits.columns + 1 cells a row).
+
+    Not `load_workbook(read_only=True)`: its worksheet scans the whole sheet XML for a
+    <dimension> element before the first row when the sheet has none (a hostile sheet need
+    not), and pads every row to the width that element claims (up to 16,384 cells).
+    """
+    limits.check_unpacked(_xlsx_unpacked_size(data, filename), "XML")
+    try:
+        reader, path = _xlsx_first_sheet(data)
+        with reader.archive, reader.archive.open(path) as source:
+            yield from _xlsx_sheet_rows(reader, source, limits.columns + 1)
+    except IngestError:
+        raise
     except Exception:  # zipfile, XML and KeyError alike: the file is not a workbook
-        raise error from None
-    try:
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(min_row=1, values_only=True)
-        return [(i, [_cell_text(v) for v in row]) for i, row in enumerate(rows, start=1)]
-    except Exception:
-        raise error from None
-    finally:
-        wb.close()
+        raise _xlsx_error(filename) from None
 
 
-def _parquet_records(data: bytes, filename: str) -> list[tuple[int, list[str]]]:
+def _xlsx_first_sheet(data: bytes):
+    """openpyxl's reader with the workbook, strings and styles read; the first worksheet's path."""
+    from openpyxl.reader.excel import ExcelReader  # lazily: only XLSX uploads pay for openpyxl
+    from openpyxl.styles.stylesheet import apply_stylesheet
+
+    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+    reader.read_manifest()
+    reader.read_strings()
+    reader.read_workbook()
+    apply_stylesheet(reader.archive, reader.wb)  # number formats tell dates from numbers
+    for _sheet, rel in reader.parser.find_sheets():  # the order load_workbook's worksheets[0] uses
+        if rel.target in reader.valid_files and "chartsheet" not in rel.Type:
+            return reader, rel.target
+    raise KeyError("no worksheet")
+
+
+def _xlsx_sheet_rows(reader, source, cap: int) -> Records:
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    wb = reader.wb
+    parser = WorkSheetParser(source, reader.shared_strings, data_only=True, epoch=wb.epoch,
+                             date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)  # fmt: skip
+    for number, cells in parser.parse():  # rows missing from the XML are blank: never yielded
+        width = min(max((c["column"] for c in cells), default=0), cap)
+        row = [""] * width
+        for cell in cells:
+            if cell["column"] <= cap:
+                row[cell["column"] - 1] = _cell_text(cell["value"])
+        yield number, row
+
+
+def _parquet_frame(data: bytes, filename: str, limits: _Limits) -> pd.DataFrame:
+    """Parquet: the footer's row and column counts are checked before any row is read."""
     try:
-        table = pq.read_table(io.BytesIO(data))
+        parquet = pq.ParquetFile(io.BytesIO(data))
+        meta = parquet.metadata
+        names = list(parquet.schema_arrow.names)
     except Exception:
         raise IngestError(f"unreadable file: {filename!r} is not a readable Parquet file", UNREADABLE) from None
-    columns = [[_cell_text(v) for v in table.column(i).to_pylist()] for i in range(table.num_columns)]
-    records = [(1, list(table.column_names))]
-    records += [(i + 2, [col[i] for col in columns]) for i in range(table.num_rows)]
-    return records
+    limits.check_width(len(names), 1)
+    limits.check_rows(meta.num_rows, len(names), exact=True)
+    limits.check_unpacked(sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)), "column data")
+    try:
+        table = parquet.read()
+    except Exception:
+        raise IngestError(f"unreadable file: {filename!r} is not a readable Parquet file", UNREADABLE) from None
+    columns = [_arrow_texts(table.column(i)) for i in range(table.num_columns)]
+    rows = list(range(2, table.num_rows + 2))
+    return _frame(names, columns, rows, [], filename)
+
+
+def _arrow_texts(column: pa.ChunkedArray) -> list[str]:
+    """A Parquet column as stripped text, column-wise: each distinct value is formatted once."""
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return pc.utf8_trim_whitespace(column).fill_null("").to_pylist()
+    distinct = pc.unique(column)
+    texts = pa.array([_cell_text(v) for v in distinct.to_pylist()], pa.string())
+    return texts.take(pc.index_in(column, value_set=distinct)).fill_null("").to_pylist()
 
 
 def _cell_text(value: object) -> str:
@@ -500,35 +678,61 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _records_frame(records: list[tuple[int, list[str]]], filename: str) -> pd.DataFrame:
-    records = [(n, [c.strip() if isinstance(c, str) else c for c in r]) for n, r in records]
-    nonblank = [(n, r) for n, r in records if any(r)]
-    if not nonblank:
+def _trimmed(row: list[str]) -> list[str]:
+    """The row without its trailing empty cells (linear: one slice, not one per cell)."""
+    end = len(row)
+    while end and not row[end - 1]:
+        end -= 1
+    return row[:end] if end < len(row) else row
+
+
+def _records_frame(records: Records, filename: str, limits: _Limits) -> pd.DataFrame:
+    """Rows streamed into columns; the limits are checked as each row arrives."""
+    header: list[str] | None = None
+    width = 0
+    columns: list[list[str]] = []
+    extra: list[str] = []
+    numbers: list[int] = []
+    for n, row in records:
+        if not any(row):
+            continue
+        trimmed = _trimmed(row)
+        limits.check_width(len(trimmed), n)
+        if header is None:
+            header, width = trimmed, len(trimmed)
+            columns = [[] for _ in range(width)]
+            continue
+        numbers.append(n)
+        limits.check_rows(len(numbers), width)
+        for column, value in zip(columns, trimmed, strict=False):
+            column.append(value)
+        for column in columns[len(trimmed) :]:
+            column.append("")
+        extra.append(" | ".join(v for v in trimmed[width:] if v))
+    if header is None:
         raise IngestError(f"empty file: {filename!r} has no header and no rows", EMPTY_FILE)
-    (_, header), body = nonblank[0], nonblank[1:]
-    while header and not header[-1]:
-        header = header[:-1]
-    width = len(header)
+    return _frame(header, columns, numbers, extra, filename)
+
+
+def _frame(header: list[str], columns: list[list[str]], rows: list[int], extra: list[str], filename: str) -> pd.DataFrame:
     names = [h or f"(column {i + 1})" for i, h in enumerate(header)]
-    seen: dict[str, int] = {}
+    seen: set[str] = set()
     for name in names:
         if name in seen:
             raise IngestError(f"duplicate column: {name!r} appears twice in the header", DUPLICATE_COLUMN)
-        seen[name] = 1
-    if not body:
+        seen.add(name)
+    if not rows:
         raise IngestError(f"empty file: {filename!r} has a header but no data rows", EMPTY_FILE)
-    columns: dict[str, list[str]] = {name: [] for name in names}
-    extra: list[str] = []
-    for _, row in body:
-        padded = row[:width] + [""] * (width - len(row))
-        for name, value in zip(names, padded, strict=True):
-            columns[name].append(value)
-        extra.append(" | ".join(v for v in row[width:] if v))
-    frame = pd.DataFrame(columns, index=pd.Index([n for n, _ in body], name="row"), dtype=object)
-    # A header cell left empty over an empty column is a spreadsheet artefact, not data.
-    frame = frame[[c for c in frame.columns if not (c.startswith("(column ") and not any(frame[c]))]]
+    index = pd.Index(rows, name="row")
+    kept = {}
+    for name, values in zip(names, columns, strict=True):
+        # A header cell left empty over an empty column is a spreadsheet artefact, not data.
+        if name.startswith("(column ") and not any(values):
+            continue
+        kept[name] = pd.Series(values, index=index, dtype=object)
+    frame = pd.DataFrame(kept, index=index)
     if any(extra):
-        frame[EXTRA_COLUMN] = extra
+        frame[EXTRA_COLUMN] = pd.Series(extra, index=index, dtype=object)
     return frame
 
 
@@ -1172,23 +1376,31 @@ def load_upload(
     acled_source_url: str = ACLED_URL,
     mode: Literal["append", "replace"] = "append",
     today: dt.date | None = None,
+    max_rows: int | None = None,
+    max_columns: int | None = None,
+    max_cells: int | None = None,
+    max_unpacked: int | None = None,
 ) -> IngestReport:
     """Read and validate an uploaded file against the data as it is now (for the browser).
+
+    The max_* limits are `read_table`'s (default: the module's MAX_* constants).
 
     Never raises for bad input: a file that cannot be read gives a report whose `fatal`
     says why. `mode` decides what the rows are checked against (see `existing_events`).
     """
     try:
-        raw = read_table(data, filename, max_bytes=max_bytes)
+        raw = read_table(data, filename, max_bytes=max_bytes, max_rows=max_rows, max_columns=max_columns,
+                         max_cells=max_cells, max_unpacked=max_unpacked)  # fmt: skip
     except IngestError as exc:
         return replace(_fatal_report(exc.message, exc.reason, filename), mode=mode)
+    notes = tuple(raw.attrs.get("warnings", ()))
     manifest = read_import_manifest()
     report = validate(
         raw, acled_event_type=acled_event_type, acled_source_url=acled_source_url,
         known_source_ids=known_source_ids(mode, manifest), today=today,
         existing_events=existing_events(mode, manifest), filename=filename,
     )  # fmt: skip
-    return replace(report, mode=mode)
+    return replace(report, mode=mode, warnings=(*notes, *report.warnings))
 
 
 def rejects_csv(report: IngestReport) -> bytes:

@@ -1,0 +1,140 @@
+"""Hostile uploads are refused quickly with a specific message; a valid file near the limits loads.
+
+The time bounds are generous (correctness, not performance): each hostile file used to block the
+server for tens of seconds or take gigabytes; refused at the door it takes well under a second.
+`bench/ingest.py` makes the same files at full size and times them.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import tracemalloc
+
+import pytest
+
+from bench import ingest as bench
+from lib import ingest
+
+BOUND_S = 10  # generous: the point is that nothing reads the whole unpacked file
+
+
+@pytest.fixture(autouse=True)
+def no_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("PISTAS_DATA_DIR", str(tmp_path))  # nothing imported or sourced: rows stand alone
+
+
+def refused(data: bytes, name: str, **limits) -> ingest.IngestReport:
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        report = ingest.load_upload(data, name, **limits)
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.fatal, f"{name} was not refused"
+    assert seconds < BOUND_S, f"{name} took {seconds:.1f} s to refuse"
+    assert peak < 200 * 2**20, f"{name} took {peak / 2**20:.0f} MB to refuse"
+    return report
+
+
+def test_a_header_with_400k_trailing_commas_is_trimmed_in_linear_time():
+    report = refused(bench.trailing_commas(400_000), "commas.csv")
+    assert report.fatal_reason == ingest.MISSING_COLUMN  # read (one column, "date"), then refused
+    assert report.fatal.startswith("missing required columns: event_type")
+    assert report.fatal.endswith("(the file's columns: date)")
+
+
+def test_a_row_wider_than_the_column_limit_is_refused():
+    wide = ",".join(f"c{i}" for i in range(ingest.MAX_COLUMNS + 1)).encode() + b"\n" + b"x\n"
+    report = refused(wide, "wide.csv")
+    assert report.fatal_reason == ingest.TOO_MANY_COLUMNS
+    assert report.fatal == f"too many columns: row 1 of 'wide.csv' has {ingest.MAX_COLUMNS + 1} columns; the limit is 100"
+
+
+def test_a_tiny_parquet_of_2m_identical_rows_is_refused_from_its_footer():
+    data = bench.identical_parquet(2_000_000)
+    assert len(data) < 100_000
+    report = refused(data, "two-million.parquet")
+    assert report.fatal_reason == ingest.TOO_MANY_ROWS
+    assert report.fatal == (
+        "too many rows: 'two-million.parquet' has 2,000,000 data rows; the limit is 200,000 (split it into smaller files)"
+    )
+
+
+def test_a_20m_row_parquet_is_refused_not_a_memory_error():
+    report = refused(bench.identical_parquet(20_000_000, chunk=5_000_000), "twenty-million.parquet")
+    assert report.fatal_reason == ingest.TOO_MANY_ROWS and "20,000,000 data rows" in report.fatal
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    return bench.xlsx_bomb(300 * 2**20)  # 300 MB of sheet XML in about 1 MB of zip
+
+
+def test_a_zip_bomb_workbook_is_refused_from_its_zip_directory(bomb):
+    assert len(bomb) < 5 * 2**20
+    report = refused(bomb, "bomb.xlsx")
+    assert report.fatal_reason == ingest.TOO_LARGE
+    assert re.fullmatch(r"too large: 'bomb\.xlsx' unpacks to 30\d\.\d MB of XML; the limit is 256\.0 MB", report.fatal)
+
+
+def test_a_workbook_stops_at_the_row_limit_while_it_is_read():
+    # Under the XML limit but over the row limit: openpyxl streams rows and the reader stops.
+    # (This sheet has no <dimension>, so openpyxl's read-only mode scans it once to look for
+    # one: a cost bounded by the XML limit, hence a small sheet here.)
+    report = refused(bench.xlsx_bomb(16 * 2**20), "rows.xlsx", max_rows=1000)
+    assert report.fatal_reason == ingest.TOO_MANY_ROWS
+    assert report.fatal == "too many rows: 'rows.xlsx' has more than 1,000 data rows; the limit is 1,000 (split it into smaller files)"
+
+
+def test_a_csv_stops_at_the_row_limit():
+    report = refused(bench.valid_csv(1_001), "long.csv", max_rows=1_000)
+    assert report.fatal_reason == ingest.TOO_MANY_ROWS
+
+
+def test_the_cell_limit_counts_rows_times_columns():
+    report = refused(bench.valid_csv(1_000), "cells.csv", max_cells=10 * len(bench.HEADER))
+    assert report.fatal_reason == ingest.TOO_LARGE
+    assert f"has more than {10 * len(bench.HEADER)} cells ({len(bench.HEADER)} columns)" in report.fatal
+
+
+def test_a_mostly_utf8_file_with_a_stray_latin1_byte_is_reported_not_garbled():
+    lines = bench.valid_csv(5).split(b"\n")  # UTF-8, with "Huánuco" on line 2
+    lines[4] = lines[4].replace(b"bench row 3", b"Hu\xe1nuco")  # and one Latin-1 byte on line 5
+    report = refused(b"\n".join(lines), "mixed.csv")
+    assert report.fatal_reason == ingest.NOT_UTF8
+    assert report.fatal.startswith("not UTF-8: line 5 of 'mixed.csv' has bytes that are not UTF-8: '")
+    assert "Hu\\\\xe1nuco" in report.fatal and report.fatal.endswith("; save the file as UTF-8")
+
+
+def test_a_file_entirely_in_cp1252_is_still_read_and_says_so():
+    text = bench.valid_csv(3).decode().replace("bench row", "año")
+    report = ingest.load_upload(text.encode("cp1252"), "windows.csv")
+    assert report.ok, report.messages()
+    assert report.valid["notes"].tolist() == ["año 0", "año 1", "año 2"]
+    assert report.valid["region"].tolist() == ["Huánuco", "Ayacucho", "Cusco"]
+    assert ingest.CP1252_NOTE in report.warnings
+
+
+def test_a_valid_file_near_the_limits_loads():
+    rows = 20_000
+    data = bench.valid_csv(rows)
+    report = ingest.load_upload(data, "near.csv", max_rows=rows, max_cells=rows * len(bench.HEADER))
+    assert report.ok, report.messages(limit=3)
+    assert report.rows_read == rows and len(report.valid) == rows
+
+
+def test_a_valid_parquet_and_workbook_at_the_row_limit_load():
+    import io
+
+    import pandas as pd
+
+    frame = pd.read_csv(io.BytesIO(bench.valid_csv(500)), dtype=str, keep_default_na=False)
+    sink = io.BytesIO()
+    frame.to_parquet(sink, index=False)
+    for data, name in ((sink.getvalue(), "near.parquet"), (bench.valid_xlsx(500), "near.xlsx")):
+        report = ingest.load_upload(data, name, max_rows=500)
+        assert report.ok, (name, report.messages(limit=3))
+        assert len(report.valid) == 500
