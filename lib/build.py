@@ -1,9 +1,9 @@
 """Build the queryable data: Parquet under `<data>/built/<version>/`, then flip `CURRENT`.
 
 Inputs: the sourced CSVs (data/sourced/), the simulated demo events (lib.simulate) and the
-imported event and source files that `data/imported/manifest.json` lists as active (written by
-lib.ingest; imported sources are added to the sources table, a sourced row winning on an id
-clash). Outputs, per data version:
+imported event and source files that the import manifest lists as active (written by lib.ingest;
+imported sources are added to the sources table, a sourced row winning on an id clash). Outputs,
+per data version:
 
     events/year=YYYY/*.parquet   every event, sorted by date (partitioned for pruning)
     rollup.parquet               month × area × region × event_type × route × provenance
@@ -11,6 +11,7 @@ clash). Outputs, per data version:
     sources, policies, route_shares, flight_estimates, coca, regions, places,
     eradication, indicators, coca_zones, conflicts (.parquet)
     manifest.json                version, inputs digest, row counts, build parameters
+    imports.json                 the import manifest this build was made from (see below)
 
 Why this shape: charts read the rollup, so they cost the same at 10k or 10M events; tables
 and maps read the sorted event files with bounds. The version is a content hash of every
@@ -18,12 +19,22 @@ input (values, not file bytes), so the same inputs always give the same version,
 made on other data can say so. A build writes into a staging folder and becomes visible
 only when `CURRENT` is replaced atomically: readers never see a half-written build.
 
+Imports are published by the same switch. The import manifest in force is the `imports.json` of
+the current build (`committed_imports`): an import writes its files, builds with the manifest
+that names them, and is done when `CURRENT` names that build; `data/imported/manifest.json` is
+a copy written after that (read only when the current build has no imports.json, i.e. one made
+before this layout). A process killed at any step therefore leaves the served data and the
+import manifest in agreement, and a plain build (which reads `committed_imports`) never
+publishes rows of an import that did not finish. Builds from `main` and imports take the same
+lock (`imports_lock`), so a plain build cannot interleave with an import.
+
 CLI: python -m lib.build [--events N] [--seed S] [--no-simulated] [--force]
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -31,6 +42,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +97,9 @@ class BuildSpec:
     extra_events: tuple[Path, ...] = field(default_factory=tuple)
     # Imported citations (lib.ingest): Parquet files of source_id, title, publisher, date, url.
     extra_sources: tuple[Path, ...] = field(default_factory=tuple)
+    # The import manifest naming extra_events/extra_sources, published with the build as
+    # imports.json (None: the build carries none, e.g. a test fixture or a benchmark).
+    imports: dict | None = field(default=None, compare=False, hash=False)
 
     def inputs_digest(self) -> str:
         h = hashlib.sha256()
@@ -285,6 +301,8 @@ def build(spec: BuildSpec, *, force: bool = False, log=print) -> str:
     current = current_version(spec.out)
     if current and not force and (spec.out / current).is_dir():
         if read_manifest(spec.out, current).get("inputs_digest") == inputs:
+            if spec.imports is not None and read_imports(spec.out, current) != spec.imports:
+                write_imports(spec.out, current, spec.imports)  # same data files: only the record changes
             log(f"data {current} is up to date")
             return current
     started = time.perf_counter()
@@ -316,12 +334,16 @@ def build(spec: BuildSpec, *, force: bool = False, log=print) -> str:
             "previous": current,
         }  # fmt: skip
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        if spec.imports is not None:
+            (stage / IMPORTS_FILE).write_text(_imports_text(spec.imports))
         target = spec.out / version
         if target.exists():  # same content built before: keep the existing copy
             shutil.rmtree(stage)
+            if spec.imports is not None:
+                write_imports(spec.out, version, spec.imports)
         else:
             os.replace(stage, target)
-        _write_atomic(spec.out / "CURRENT", version + "\n")
+        _write_atomic(spec.out / "CURRENT", version + "\n")  # publishes the data and its imports
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
@@ -354,19 +376,58 @@ def _prune(out: Path, keep: int) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-IMPORTED_MANIFEST = "manifest.json"  # in data/imported/, written atomically by lib.ingest
+IMPORTED_MANIFEST = "manifest.json"  # in data/imported/: a copy lib.ingest writes once an import is published
+IMPORTS_FILE = "imports.json"  # in a build's folder: the import manifest it was built from
 
 
-def imported_inputs(folder: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+def _imports_text(imports: dict) -> str:
+    return json.dumps(imports, indent=2, ensure_ascii=False) + "\n"
+
+
+def read_imports(out: Path, version: str) -> dict | None:
+    path = out / version / IMPORTS_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def write_imports(out: Path, version: str, imports: dict) -> None:
+    """Record the import manifest of a build that is not served yet (or whose data it matches)."""
+    _write_atomic(out / version / IMPORTS_FILE, _imports_text(imports))
+
+
+def sync_imports_copy(folder: Path, imports: dict) -> None:
+    """Bring the copy in the imported folder up to the manifest in force (after a publish)."""
+    copy = folder / IMPORTED_MANIFEST
+    if not copy.is_file() and not imports.get("files") and not imports.get("history"):
+        return  # nothing was ever imported: leave no file behind
+    text = _imports_text(imports)
+    if not copy.is_file() or copy.read_text() != text:
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(copy, text)
+        os.chmod(copy, 0o644)  # mkstemp makes 0600; the app may read as another user
+
+
+def committed_imports(out: Path, folder: Path) -> dict | None:
+    """The import manifest in force: the current build's imports.json.
+
+    Falls back to the copy in the imported folder when the current build has none (built
+    before imports were published with builds, or without imports). None: no manifest at all.
+    """
+    current = current_version(out)
+    if current and (published := read_imports(out, current)) is not None:
+        return published
+    copy = folder / IMPORTED_MANIFEST
+    return json.loads(copy.read_text()) if copy.is_file() else None
+
+
+def imported_inputs(folder: Path, manifest: dict | None = None) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
     """The imported (event files, source files) that are active, from lib.ingest's manifest.
 
     The manifest lists `{"events": name, "sources": name or null, ...}` entries under `files`;
     files kept only for `lib.ingest --rollback` are not listed there. Without a manifest, any
     Parquet file in the folder is taken as events (the layout before lib.ingest existed).
     """
-    manifest = folder / IMPORTED_MANIFEST
-    if manifest.is_file():
-        files = json.loads(manifest.read_text()).get("files", [])
+    if manifest is not None:
+        files = manifest.get("files", [])
         events = tuple(folder / f["events"] for f in files)
         sources = tuple(folder / f["sources"] for f in files if f.get("sources"))
         return events, sources
@@ -374,10 +435,35 @@ def imported_inputs(folder: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
 
 
 def default_spec(**overrides) -> BuildSpec:
-    extra, extra_sources = imported_inputs(imported_dir())
-    base = {"sourced": sourced_dir(), "out": built_dir(), "extra_events": extra, "extra_sources": extra_sources}
+    """What a plain build reads: the sourced tables and the imports the current build published."""
+    out = overrides.get("out", built_dir())
+    imports = overrides.pop("imports", None) or committed_imports(out, imported_dir())
+    extra, extra_sources = imported_inputs(imported_dir(), imports)
+    base = {"sourced": sourced_dir(), "out": out, "extra_events": extra, "extra_sources": extra_sources,
+            "imports": imports}  # fmt: skip
     base.update(overrides)
     return BuildSpec(**base)
+
+
+@contextmanager
+def imports_lock() -> Iterator[Path]:
+    """One import, rollback or plain build at a time (two browser sessions, the CLI, `make data`).
+
+    An flock on the imported folder: released by the kernel when the holder dies, so a killed
+    import never leaves it held.
+    """
+    folder = imported_dir()
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield folder
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+        if created and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -392,7 +478,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         overrides["out"] = args.out
     try:
-        build(default_spec(**overrides), force=args.force)
+        with imports_lock() as folder:  # not while an import builds: it would publish a half-done import
+            spec = default_spec(**overrides)
+            build(spec, force=args.force)
+            if spec.imports is not None:
+                sync_imports_copy(folder, spec.imports)
     except (FileNotFoundError, ValueError, duckdb.Error) as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1

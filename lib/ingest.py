@@ -46,11 +46,15 @@ On disk (under `lib.paths.imported_dir()`, i.e. `$PISTAS_DATA_DIR/imported/`):
     sources-<hash>.parquet   the citations those rows carry (source_id, title, publisher, date, url)
     manifest.json            {"format": 1, "files": [active imports], "history": [earlier "files" lists]}
 
-Every file is written to a temporary name and moved into place with `os.replace`; the manifest
-is replaced the same way, so a reader (or `lib.build.default_spec`, which builds from the active
-`files`) never sees half an import. After a change the build runs (`lib.build.build`) with the
-current build's simulation settings; the previous data version and manifest are kept, and
-`--rollback` restores both. Files no longer listed in `files` or `history` are deleted.
+Every file is written to a temporary name and moved into place with `os.replace`. The manifest
+in force is the one published with the current build (`imports.json` in its folder, see
+`lib.build.committed_imports`): an import writes its files, then builds (`lib.build.build`, with
+the current build's simulation settings) from the new manifest, and is done when the build's
+`CURRENT` switch serves both; `manifest.json` here is a copy written just after. A process
+killed at any step leaves the served data and the manifest in agreement, and a later plain
+build publishes nothing an import did not finish. The previous data version and manifest are
+kept, and `--rollback` restores both. Files no longer listed in `files` or `history` are
+deleted. Imports, rollbacks and `python -m lib.build` hold one lock (`lib.build.imports_lock`).
 
 CLI:
     python -m lib.ingest FILE [--append | --replace] [--dry-run] [--skip-invalid]
@@ -78,11 +82,9 @@ import calendar
 import codecs
 import csv
 import datetime as dt
-import fcntl
 import functools
 import hashlib
 import io
-import json
 import math
 import os
 import re
@@ -91,7 +93,6 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -1318,10 +1319,9 @@ def read_import_manifest() -> dict:
     Each entry of `files` (the imports active now, oldest first) holds `events` and `sources`
     (file names in the imported folder), `rows`, `original_name`, `format`, `mode`, `imported_at`.
     """
-    path = _manifest_path()
-    if not path.is_file():
+    manifest = build_mod.committed_imports(built_dir(), imported_dir())
+    if manifest is None:
         return {"format": 1, "files": [], "history": []}
-    manifest = json.loads(path.read_text())
     manifest.setdefault("files", [])
     manifest.setdefault("history", [])
     return manifest
@@ -1428,25 +1428,15 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
-@contextmanager
-def _locked() -> Iterator[Path]:
-    """One import or rollback at a time (two browser sessions, or the CLI and the app)."""
-    folder = imported_dir()
-    created = not folder.exists()
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield folder
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-        if created and not any(folder.iterdir()):
-            folder.rmdir()
+_locked = build_mod.imports_lock  # imports, rollbacks and `python -m lib.build` take turns
 
 
-def _spec_like_current(**overrides) -> build_mod.BuildSpec:
-    """default_spec with the simulation settings of the build current now (or the defaults)."""
+def _spec_like_current(manifest: dict | None = None, **overrides) -> build_mod.BuildSpec:
+    """default_spec with the simulation settings of the build current now (or the defaults).
+
+    manifest: the import manifest to build from (and publish with the build); default: the
+    one in force.
+    """
     out = built_dir()
     current = build_mod.current_version(out)
     settings: dict = {}
@@ -1458,6 +1448,9 @@ def _spec_like_current(**overrides) -> build_mod.BuildSpec:
             "seed": sim.get("seed", simulate.DEFAULT_SEED),
         }
     settings.update(overrides)
+    if manifest is not None:
+        events, sources = build_mod.imported_inputs(imported_dir(), manifest)
+        settings.update(extra_events=events, extra_sources=sources, imports=manifest)
     return build_mod.default_spec(**settings)
 
 
@@ -1480,15 +1473,13 @@ def _collect_garbage(manifest: dict) -> None:
             path.unlink(missing_ok=True)
 
 
-def _write_manifest(manifest: dict) -> None:
-    _write_bytes_atomic(_manifest_path(), (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+def _write_manifest_copy(manifest: dict) -> None:
+    """The copy in the imported folder, written once the build carrying the manifest is served.
 
-
-def _restore_manifest(old: bytes | None) -> None:
-    if old is None:
-        _manifest_path().unlink(missing_ok=True)
-    else:
-        _write_bytes_atomic(_manifest_path(), old)
+    Also after an import that changed nothing: a process killed between the switch and the
+    copy left it one import behind.
+    """
+    build_mod.sync_imports_copy(imported_dir(), manifest)
 
 
 def commit(
@@ -1515,7 +1506,6 @@ def commit(
         )
     with _locked() as folder:
         manifest = read_import_manifest()
-        old_bytes = _manifest_path().read_bytes() if _manifest_path().is_file() else None
         rows = _still_new(report.valid, mode, manifest)
         old_files = manifest["files"]
         old_ids = set(imported_events(manifest)["event_id"])
@@ -1542,17 +1532,16 @@ def commit(
         new_manifest = manifest
         if changed:
             new_manifest = {"format": 1, "files": files, "history": [old_files, *manifest["history"]][:HISTORY]}
-            _write_manifest(new_manifest)
         out = built_dir()
         previous = build_mod.current_version(out)
         try:
-            version = build_mod.build(_spec_like_current(), log=log)
+            # The new manifest goes out with the build: the import is done when CURRENT is.
+            version = build_mod.build(_spec_like_current(new_manifest), log=log)
         except BaseException:
-            if changed:
-                _restore_manifest(old_bytes)
             for name in new_names:
                 (folder / name).unlink(missing_ok=True)
             raise
+        _write_manifest_copy(new_manifest)
         _collect_garbage(new_manifest)
     new_ids = set(rows["event_id"]) | (old_ids if mode == "append" else set())
     return ImportResult(
@@ -1600,25 +1589,21 @@ def rollback_import(*, log=print) -> str:
         manifest = read_import_manifest()
         if not manifest["history"]:
             raise IngestError("nothing to roll back: no earlier import is kept", NOTHING_TO_ROLL_BACK)
-        old_bytes = _manifest_path().read_bytes()
         restored = {"format": 1, "files": manifest["history"][0], "history": manifest["history"][1:]}
-        _write_manifest(restored)
-        try:
-            spec = _spec_like_current()
-            out = spec.out
-            current = build_mod.current_version(out)
-            previous = build_mod.read_manifest(out, current).get("previous") if current else None
-            if (
-                previous
-                and (out / previous / "manifest.json").is_file()
-                and build_mod.read_manifest(out, previous).get("inputs_digest") == spec.inputs_digest()
-            ):
-                version = build_mod.rollback(out)
-            else:  # the previous build is gone or was made from other inputs: rebuild
-                version = build_mod.build(spec, log=log)
-        except BaseException:
-            _restore_manifest(old_bytes)
-            raise
+        spec = _spec_like_current(restored)
+        out = spec.out
+        current = build_mod.current_version(out)
+        previous = build_mod.read_manifest(out, current).get("previous") if current else None
+        if (
+            previous
+            and (out / previous / "manifest.json").is_file()
+            and build_mod.read_manifest(out, previous).get("inputs_digest") == spec.inputs_digest()
+        ):
+            build_mod.write_imports(out, previous, restored)  # not served yet: CURRENT names another
+            version = build_mod.rollback(out)
+        else:  # the previous build is gone or was made from other inputs: rebuild
+            version = build_mod.build(spec, log=log)
+        _write_manifest_copy(restored)
         _collect_garbage(restored)
     return version
 
