@@ -605,6 +605,27 @@ def load_rivers(
     return None
 
 
+COCA_ZONE_POINTS = SHIPPED_DIR / "coca_zone_points.csv"
+
+
+@lru_cache(maxsize=2)
+def _zone_points(path: str, mtime_ns: int) -> dict[str, tuple[float, float]]:
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        return {row["zone"]: (float(row["lat"]), float(row["lon"])) for row in csv.DictReader(fh)}
+
+
+def coca_zone_points(path: str | Path | None = None) -> dict[str, tuple[float, float]]:
+    """Coca zone -> (lat, lon) where the map draws it (data/boundaries/coca_zone_points.csv,
+    derived by data/boundaries/make_coca_zone_points.py); empty if the file is missing."""
+    target = Path(path) if path is not None else COCA_ZONE_POINTS
+    try:
+        return _zone_points(str(target.resolve()), target.stat().st_mtime_ns)
+    except (OSError, KeyError, ValueError):
+        return {}
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m lib.geo download [--force]``: fetch the finer boundaries into the cache."""
     import argparse

@@ -6,7 +6,7 @@ Each layer function returns a ``pydeck.Layer`` (the event points: one per colour
 are plain Python records holding only the columns the layer draws or its tooltip shows, with
 coordinates rounded to :data:`COORD_DECIMALS`; colours and radii are computed here, in Python.
 Layer ids are stable so a page can read selections: ``regions``, ``events-<type or route>``,
-``events-hex``, ``recurrent-strips``, ``rivers``. Record keys are short because they repeat on
+``events-hex``, ``recurrent-strips``, ``rivers``, ``region-names``, ``coca-zones``. Record keys are short because they repeat on
 every row: ``p`` [lon, lat], ``r`` radius (m), ``c`` colour, ``k`` kind, ``n`` count, ``pl`` place,
 ``d`` date, ``pv`` provenance, ``s`` source, ``td`` times destroyed, ``dr`` days to rebuild;
 region records and features carry ``name`` and ``label``.
@@ -15,17 +15,21 @@ Tooltip
 -------
 Streamlit fills ``{field}`` in one deck-wide HTML template from the picked object (or its
 ``properties``), HTML-escaped. Every pickable record therefore carries ``k`` (its kind:
-``r`` region, ``e`` event, ``s`` recurrent strip) and the template shows only the block for
+``r`` region, ``e`` event, ``s`` recurrent strip, ``z`` coca zone: shown like a region) and the template shows only the block for
 that kind, through a class on the outer element. Field names (labels) come from
 ``tooltip_labels`` in :func:`build_deck`, so the caller picks the language. Values are shown
 as given: translate ``provenance`` and friends in the frame before calling, if wanted.
 
 Basemap
 -------
-``basemap="carto"`` uses pydeck's CARTO light style. ``basemap="none"`` points the map at a
-blank MapLibre style served by the app (``static/blank-style.json``, served at
-``/app/static/blank-style.json`` with ``server.enableStaticServing``), because
-``map_style=None`` makes Streamlit fall back to CARTO's tiles.
+Both basemaps are MapLibre styles served by the app from ``static/`` (at ``/app/static/...``
+with ``server.enableStaticServing``), so the map always has its background and draws its
+layers without a network: ``basemap="carto"`` (``carto-style.json``) adds CARTO's light raster
+tiles, which fill in when the browser can reach them and are simply absent when it cannot;
+``basemap="none"`` (``blank-style.json``) fetches nothing at all. pydeck's own CARTO style is
+not used: its style document comes from CARTO, so offline there is no background at all, and
+``map_style=None`` makes Streamlit fall back to CARTO's tiles anyway. The regions, their
+names (:func:`region_label_layer`) and the rivers carry the map when tiles are missing.
 
 Payload
 -------
@@ -56,6 +60,7 @@ Bbox = tuple[float, float, float, float]  # (lon_min, lat_min, lon_max, lat_max)
 
 COORD_DECIMALS = 4
 BLANK_STYLE_URL = "/app/static/blank-style.json"
+CARTO_STYLE_URL = "/app/static/carto-style.json"
 NATIONAL_VIEW = {"latitude": -9.2, "longitude": -75.0, "zoom": 4.6}
 PERU_EXTENT = (-81.35, -18.4, -68.65, 0.0)  # lon_min, lat_min, lon_max, lat_max of the land
 DEFAULT_VIEWPORT_PX = (800, 500)  # st.pydeck_chart's default height
@@ -70,6 +75,11 @@ REGION_FILL_ALPHA = 190
 REGION_LINE_RGB: RGB = (90, 90, 90)
 RIVER_RGB: RGB = (64, 135, 200)
 RECURRENT_RGB: RGB = (200, 0, 120)
+LABEL_RGB: RGB = (35, 35, 35)
+COCA_ZONE_RGB: RGB = (0, 120, 60)
+COCA_ZONE_MAX_RADIUS_M = 45000.0  # the largest zone-year (VRAEM, ~38,000 ha)
+# Region names drawn on the map; Callao sits inside Lima's label at national zoom.
+UNLABELLED_REGIONS = frozenset({"Callao"})
 
 # Categorical colours (Okabe-Ito, readable with colour-blindness).
 EVENT_TYPE_COLOURS: dict[str, RGB] = {
@@ -166,7 +176,7 @@ def colour_for_value(value: float | None, scale: Sequence[ColourBin]) -> RGB:
 
 
 def category_legend(colour_by: Literal["event_type", "route"]) -> dict[str, str]:
-    """Category -> hex colour used by :func:`event_points_layers` (for a page legend)."""
+    """Category -> hex colour used by :func:`event_points_layers` (for a drawn legend's swatches)."""
     colours = EVENT_TYPE_COLOURS if colour_by == "event_type" else ROUTE_COLOURS
     return {k: "#{:02x}{:02x}{:02x}".format(*v) for k, v in colours.items()}
 
@@ -463,9 +473,13 @@ def recurrent_strips_layer(
     *,
     min_times: int = 2,
     radius_m: float = 4000.0,
+    outline_only: bool = False,
     layer_id: str = "recurrent-strips",
 ) -> pdk.Layer:
     """Rings around airstrips destroyed more than once (``times_destroyed`` >= min_times).
+
+    ``outline_only`` draws thin unfilled rings (over hexagons, so the hexagons' colour shows
+    through); otherwise a faint fill and a 2 px outline (under the event points).
 
     One ring per ``airstrip_id`` (rows without one are kept as they are), at its latest
     row; ring size grows with times destroyed. ``days_to_rebuild`` is the mean over the
@@ -524,14 +538,14 @@ def recurrent_strips_layer(
         id=layer_id,
         pickable=True,
         stroked=True,
-        filled=True,
         get_position="p",
         get_radius="r",
+        filled=not outline_only,
         get_fill_color=_rgba(RECURRENT_RGB, 40),
-        get_line_color=_rgba(RECURRENT_RGB, 255),
-        line_width_min_pixels=2,
-        radius_min_pixels=6,
-        radius_max_pixels=40,
+        get_line_color=_rgba(RECURRENT_RGB, 200 if outline_only else 255),
+        line_width_min_pixels=1 if outline_only else 2,
+        radius_min_pixels=4 if outline_only else 6,
+        radius_max_pixels=18 if outline_only else 40,
         auto_highlight=True,
     )
 
@@ -557,6 +571,123 @@ def rivers_layer(rivers_geojson: dict, *, layer_id: str = "rivers") -> pdk.Layer
         get_line_color=_rgba(RIVER_RGB, 220),
         line_width_min_pixels=1.5,
     )
+
+
+def region_label_points(geojson: dict) -> list[tuple[str, float, float]]:
+    """(name, lon, lat) of a point inside each region for its label, Callao left out.
+
+    The pole of inaccessibility (``shapely.ops.polylabel``: the inside point farthest from
+    the border) of the region's largest part: inside even for crescent-shaped regions, and
+    away from the neighbours' labels more often than a centroid.
+    """
+    from shapely.geometry import shape
+    from shapely.ops import polylabel
+
+    out = []
+    for feature in geojson.get("features", []):
+        name = canonical_region(str((feature.get("properties") or {}).get("name", "")))
+        if not name or name in UNLABELLED_REGIONS or not feature.get("geometry"):
+            continue
+        geom = shape(feature["geometry"])
+        # The largest part: Loreto's label belongs in its body, not on an island.
+        if geom.geom_type == "MultiPolygon":
+            geom = max(geom.geoms, key=lambda g: g.area)
+        point = polylabel(geom, tolerance=0.02)
+        out.append((name, round(point.x, 3), round(point.y, 3)))
+    return out
+
+
+def region_label_layer(
+    points: Iterable[tuple[str, float, float]], *, layer_id: str = "region-names"
+) -> pdk.Layer:
+    """Region names at ``points`` (name, lon, lat): the map reads without basemap tiles.
+
+    Not pickable, so a click goes through to the region under the name. ``characterSet``
+    "auto" lets deck.gl draw the accented names (its default atlas is ASCII only).
+    """
+    records = [{"p": [lon, lat], "t": name} for name, lon, lat in points]
+    return pdk.Layer(
+        "TextLayer",
+        data=records,
+        id=layer_id,
+        pickable=False,
+        get_position="p",
+        get_text="t",
+        get_size=11,
+        get_color=_rgba(LABEL_RGB, 230),
+        # Quoted: pydeck turns a bare string into an accessor expression ("@@=...").
+        font_family='"Source Sans Pro, Helvetica Neue, Arial, sans-serif"',
+        font_weight=600,
+        character_set='"auto"',
+        font_settings={"sdf": True},
+        outline_width=3,
+        outline_color=[255, 255, 255, 220],
+        get_text_anchor='"middle"',
+        get_alignment_baseline='"center"',
+    )
+
+
+def coca_zone_layer(
+    zones: pd.DataFrame,
+    *,
+    max_hectares: float | None = None,
+    max_radius_m: float = COCA_ZONE_MAX_RADIUS_M,
+    layer_id: str = "coca-zones",
+) -> pdk.Layer:
+    """Circles for the coca zones of one year: area ∝ hectares, at each zone's point.
+
+    ``zones`` has one row per zone: zone, lat, lon, hectares (the largest figure, for the
+    size) and label (every figure side by side, for the tooltip). ``max_hectares`` fixes
+    the size scale (e.g. over all years, so circles compare between years and panels).
+    """
+    _require(zones, ("zone", "lat", "lon", "hectares", "label"), "coca zones frame")
+    ha = pd.to_numeric(zones["hectares"], errors="coerce")
+    top = float(max_hectares if max_hectares is not None else (ha.max() if len(ha) else 0.0) or 0.0)
+    records = [
+        {"p": [lon, lat], "r": round(max_radius_m * math.sqrt(h / top)) if top > 0 and h > 0 else 0,
+         "k": "z", "name": str(zone), "label": _text(label)}
+        for zone, lon, lat, h, label in zip(zones["zone"], _coord(zones["lon"]), _coord(zones["lat"]),
+                                             ha.fillna(0).tolist(), zones["label"], strict=True)
+    ]  # fmt: skip
+    return pdk.Layer(
+        "ScatterplotLayer",
+        data=records,
+        id=layer_id,
+        pickable=True,
+        stroked=True,
+        filled=True,
+        get_position="p",
+        get_radius="r",
+        get_fill_color=_rgba(COCA_ZONE_RGB, 70),
+        get_line_color=_rgba(COCA_ZONE_RGB, 230),
+        line_width_min_pixels=1.5,
+        radius_min_pixels=3,
+        radius_max_pixels=70,
+        auto_highlight=True,
+    )
+
+
+def regions_bbox(geojson: dict, names: Iterable[str]) -> Bbox | None:
+    """(lon_min, lat_min, lon_max, lat_max) around the named regions' polygons, or None."""
+    wanted = {canonical_region(n) for n in names} - {None}
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(coords: Any) -> None:
+        if coords and isinstance(coords[0], (int, float)):
+            xs.append(float(coords[0]))
+            ys.append(float(coords[1]))
+            return
+        for c in coords:
+            walk(c)
+
+    for feature in geojson.get("features", []):
+        name = canonical_region(str((feature.get("properties") or {}).get("name", "")))
+        if name in wanted and feature.get("geometry"):
+            walk(feature["geometry"].get("coordinates") or [])
+    if not xs:
+        return None
+    return (min(xs), min(ys), max(xs), max(ys))
 
 
 # ---------------------------------------------------------------------------------------
@@ -598,7 +729,8 @@ class SerializedDeck:
         return self.tooltip
 
 
-_TIP_CSS = "<style>.pt-b{display:none}.pt-r .pt-r,.pt-e .pt-e,.pt-s .pt-e,.pt-s .pt-s{display:block}</style>"
+_TIP_CSS = ("<style>.pt-b{display:none}.pt-r .pt-r,.pt-z .pt-r,.pt-e .pt-e,.pt-s .pt-e,.pt-s .pt-s"
+            "{display:block}</style>")  # fmt: skip
 
 
 def deck_tooltip(tooltip_labels: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -691,28 +823,29 @@ def build_deck(
     view: Literal["national"] | Bbox = "national",
     tooltip_labels: Mapping[str, str] | None = None,
     blank_style_url: str = BLANK_STYLE_URL,
+    carto_style_url: str = CARTO_STYLE_URL,
     height: int | None = None,
     width: int | None = None,
 ) -> CompactDeck:
-    """The deck: layers over a CARTO light basemap or the app's blank style.
+    """The deck: layers over the app's CARTO style (online tiles on an offline background)
+    or its blank style.
 
-    ``blank_style_url`` must be reachable from the browser (``/app/static/...`` with static
-    serving on; prefix it with ``server.baseUrlPath`` if one is set). ``height``/``width``
+    The style URLs must be reachable from the browser (``/app/static/...`` with static
+    serving on; prefix them with ``server.baseUrlPath`` if one is set). ``height``/``width``
     are the map's size in pixels (as given to ``st.pydeck_chart``), used only to fit the
     initial view; by default 800 x 500.
     """
     if basemap == "carto":
-        provider: str | None = "carto"
-        style: str = "light"
+        style = carto_style_url
     elif basemap == "none":
-        provider, style = None, blank_style_url
+        style = blank_style_url
     else:
         raise ValueError(f"basemap must be 'carto' or 'none', not {basemap!r}")
     viewport = (width or DEFAULT_VIEWPORT_PX[0], height or DEFAULT_VIEWPORT_PX[1])
     return CompactDeck(
         layers=list(layers),
         initial_view_state=view_state_for(view, viewport_px=viewport),
-        map_provider=provider,
+        map_provider=None,
         map_style=style,
         tooltip=deck_tooltip(tooltip_labels),
     )

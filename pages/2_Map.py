@@ -3,13 +3,14 @@
 import streamlit as st
 
 from lib import map_view, maps, ui
-from lib.i18n import t
+from lib.i18n import place_phrase, t
 from lib.map_view import MAP_HEIGHT
 from lib.views import policy_label
 
 page = ui.setup("page_map")
 lang, state, ctx = page.lang, page.state, page.context
 ui.title(page, "page_map")
+regions_geo, _ = ui.boundaries()
 
 
 def policy_name() -> str:
@@ -40,15 +41,26 @@ def controls() -> None:
                   on_change=lambda: ui.go_later(page, split=st.session_state["map_split"]))  # fmt: skip
 
 
-def draw(panel: map_view.MapPanel, key: str) -> None:
+def draw(panel: map_view.MapPanel, key: str, *, shading_legend: bool = False) -> None:
     event = st.pydeck_chart(panel.deck, height=MAP_HEIGHT, on_select="rerun", selection_mode="single-object",
                             key=key)  # fmt: skip
     st.caption(f"{panel.legend} · {t('map_click_help', lang)}")
     if panel.located > panel.shown:
         st.caption(t("points_capped", lang, shown=f"{panel.shown:,}", total=f"{panel.located:,}"))
-    picked = ui.picked_region(event)
+    if shading_legend:  # a split: each panel's classes under it, saying the two share them
+        st.image(map_view.legend_svg(panel.scale.title, map_view.scale_items(panel.scale, lang),
+                                     note=t("legend_shared", lang)))  # fmt: skip
+    # Any pick narrows the view: a region by its name, a point or ring by the region it is in.
+    picked = map_view.picked_region(event, regions_geo)
     if picked and page.state.areas != (picked,):
         ui.go(page, areas=(picked,))
+
+
+def legends(panel: map_view.MapPanel) -> None:
+    """Swatches with names (point colours, shading classes unless a split drew them, symbols)."""
+    svgs = map_view.legends(panel, state.layer, state.colour, lang, shading=not state.split)
+    for col, svg in zip(st.columns(len(svgs)), svgs, strict=True):
+        col.image(svg)
 
 
 with ui.guard(page):
@@ -60,17 +72,20 @@ with ui.guard(page):
                 heading = t(which, lang, policy=policy_name(), start=f"{panel.first_month:%Y-%m}",
                             end=f"{panel.last_month:%Y-%m}")  # fmt: skip
                 st.markdown(f"**{heading}**")
-                draw(panel, f"map_{which}_{hash(state)}")
+                draw(panel, f"map_{which}_{hash(state)}", shading_legend=True)
     else:
         ui.playback(page, ui.month_list(state.start, state.end or ctx.last_month))
         panel = page.map_panel("whole")
         if state.month:
             st.metric(t("playback", lang), t("month_counter", lang, month=state.month, n=f"{panel.events:,}"))
         draw(panel, f"map_{hash(state)}")
-    st.caption(map_view.legend_line(state.colour, lang))
-    regions_geo, _ = ui.boundaries()
-    if regions_geo.message:
-        st.info(regions_geo.message)
+    legends(panel)
+    if map_view.area_regions(state.areas) and regions_geo.geojson is not None:
+        st.caption(t("map_zoomed", lang, places=place_phrase(", ".join(state.areas), lang)))
+    if state.basemap == "carto":
+        st.caption(t("basemap_tiles_note", lang))
+    if regions_geo.notice:  # in plain words; the detail (paths, errors) stays in regions_geo.message
+        st.info(t(f"geo_notice_{regions_geo.notice}", lang))
     st.caption(maps.map_attribution(basemap=state.basemap, boundaries=regions_geo.geojson is not None))
 
 ui.footer(page)

@@ -239,10 +239,19 @@ def test_blank_basemap_fetches_nothing_from_carto_or_mapbox():
     assert json.loads(custom.to_json())["mapStyle"] == "/pistas/app/static/blank-style.json"
 
 
-def test_carto_basemap_is_pydecks_light_style():
+def test_carto_basemap_is_the_apps_style_with_carto_raster_tiles_over_a_background():
     spec = json.loads(maps.build_deck([], basemap="carto").to_json())
-    assert spec["mapProvider"] == "carto"
-    assert spec["mapStyle"] == "https://basemaps.cartocdn.com/gl/positron-gl-style/style.json"
+    assert "mapProvider" not in spec  # pydeck's CARTO style document would come from CARTO
+    assert spec["mapStyle"] == maps.CARTO_STYLE_URL == "/app/static/carto-style.json"
+    style = json.loads((REPO / "static" / "carto-style.json").read_text(encoding="utf-8"))
+    assert style["version"] == 8
+    # offline the background layer still draws (served by the app); the tiles simply do not come
+    assert style["layers"][0] == {"id": "background", "type": "background",
+                                  "paint": {"background-color": "#eceff1"}}  # fmt: skip
+    assert [layer["type"] for layer in style["layers"]] == ["background", "raster"]
+    assert all(u.startswith("https://") and "basemaps.cartocdn.com/light_all/" in u
+               for u in style["sources"]["carto-light"]["tiles"])  # fmt: skip
+    assert "glyphs" not in style and "sprite" not in style  # nothing else fetched
     with pytest.raises(ValueError):
         maps.build_deck([], basemap="satellite")
 
@@ -314,7 +323,7 @@ def _fill(template: str, obj: dict) -> str:
 
 
 def _visible_fields(kind: str) -> set[str]:
-    blocks = {"r": ["pt-r"], "e": ["pt-e"], "s": ["pt-e", "pt-s"]}[kind]
+    blocks = {"r": ["pt-r"], "z": ["pt-r"], "e": ["pt-e"], "s": ["pt-e", "pt-s"]}[kind]
     html = maps.deck_tooltip()["html"]
     fields: set[str] = set()
     for block in blocks:
@@ -331,6 +340,17 @@ def test_every_pickable_record_fills_its_tooltip_block(boundaries, regions_table
         maps.region_centroid_layer(regions_table, metric_frame()),
         *maps.event_points_layers(events),
         maps.recurrent_strips_layer(events),
+        maps.coca_zone_layer(
+            pd.DataFrame(
+                {
+                    "zone": ["VRAEM"],
+                    "lat": [-12.27],
+                    "lon": [-73.65],
+                    "hectares": [35709.0],
+                    "label": ["35,106 ha | 35,709 ha"],
+                }
+            )
+        ),
     ]
     html = maps.deck_tooltip(SPANISH)["html"]
     for layer in layers:
@@ -408,3 +428,59 @@ def test_serialized_deck_sends_what_the_deck_would():
     assert frozen.to_json() == deck.to_json()
     assert _get_pydeck_tooltip(frozen) == _get_pydeck_tooltip(deck) == maps.deck_tooltip(SPANISH)
     assert pickle.loads(pickle.dumps(frozen)) == frozen  # st.cache_data stores it pickled
+
+
+# ---------------------------------------------------------------------------------------
+# reading without tiles: region names, coca zones, rings over hexagons, fitted views
+
+
+def shipped_regions() -> dict:
+    return json.loads(geo.SHIPPED_REGIONS.read_text(encoding="utf-8"))
+
+
+def test_region_names_are_drawn_inside_their_regions_with_accents():
+    from shapely.geometry import Point, shape
+
+    regions = shipped_regions()
+    points = maps.region_label_points(regions)
+    names = [n for n, _, _ in points]
+    assert sorted(names) == sorted(set(REGIONS) - {"Callao"})
+    shapes = {f["properties"]["name"]: shape(f["geometry"]) for f in regions["features"]}
+    assert all(shapes[n].contains(Point(lon, lat)) for n, lon, lat in points)
+    spec = layer_json(maps.region_label_layer(points))
+    assert spec["@@type"] == "TextLayer" and spec["id"] == "region-names"
+    assert spec["characterSet"] == "auto"  # deck.gl's default atlas has no "á", "í", "ú"
+    assert not spec.get("pickable")  # a click goes through to the region
+    assert spec["fontFamily"] == "Source Sans Pro, Helvetica Neue, Arial, sans-serif"  # a value, not "@@=..."
+    huanuco = next((lon, lat) for n, lon, lat in points if n == "Huánuco")
+    assert {"p": list(huanuco), "t": "Huánuco"} in spec["data"]
+
+
+def test_coca_zone_circles_have_area_in_proportion_to_hectares():
+    zones = pd.DataFrame({"zone": ["VRAEM", "Callería"], "lat": [-12.27, -8.67], "lon": [-73.65, -74.06],
+                          "hectares": [36000.0, 4000.0], "label": ["a", "b"]})  # fmt: skip
+    layer = maps.coca_zone_layer(zones, max_hectares=36000.0, max_radius_m=30000.0)
+    assert layer.id == "coca-zones"
+    radii = {r["name"]: r["r"] for r in layer.data}
+    assert radii == {"VRAEM": 30000, "Callería": 10000}  # sqrt(4000/36000) = 1/3
+    assert all(r["k"] == "z" for r in layer.data)
+
+
+def test_rings_over_hexagons_are_thin_outlines():
+    events = make_events(300)
+    over = layer_json(maps.recurrent_strips_layer(events, outline_only=True))
+    under = layer_json(maps.recurrent_strips_layer(events))
+    assert over["filled"] is False and under["filled"] is True
+    assert over["lineWidthMinPixels"] < under["lineWidthMinPixels"]
+    assert over["radiusMaxPixels"] < under["radiusMaxPixels"]
+
+
+def test_view_fits_the_chosen_regions():
+    bbox = maps.regions_bbox(shipped_regions(), ["Ucayali"])
+    lon_min, lat_min, lon_max, lat_max = bbox
+    assert lon_min < -74.55 < lon_max and lat_min < -8.38 < lat_max  # Pucallpa inside
+    assert maps.regions_bbox(shipped_regions(), ["Atlantis"]) is None
+    view = json.loads(maps.build_deck([], view=bbox, height=560).to_json())["initialViewState"]
+    national = json.loads(maps.build_deck([], height=560).to_json())["initialViewState"]
+    assert view["zoom"] > national["zoom"] + 1
+    assert lat_min < view["latitude"] < lat_max and lon_min < view["longitude"] < lon_max
