@@ -18,13 +18,14 @@ import plotly.express as px
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from lib import l10n
 from lib.i18n import MONTHS, route_label, t, type_label
 
 PALETTE = px.colors.qualitative.Safe
 ROUTE_COLOURS = {"air": "#1f77b4", "land": "#8c564b", "river": "#17becf", "sea": "#2ca02c",
                  "land_or_river": "#9467bd"}  # fmt: skip
 POLICY_SHORT = {
-    "law-30339": ("Law 30339", "Ley 30339"),
+    "law-30339": ("Law 30339", "Ley N.° 30339"),
     "law-30339-protocol": ("interception protocol", "protocolo de interceptación"),
     "air-bridge-halt": ("2001 halt", "suspensión 2001"),
     "us-peru-agreement-2023": ("2023 agreement", "acuerdo 2023"),
@@ -283,7 +284,7 @@ def route_estimates(estimates: pd.DataFrame, *, lang: str) -> go.Figure:
     for route, part in df.groupby("route", sort=False):
         hover = [
             "<br>".join(html.escape(str(v)) for v in (
-                f"{r.area} · {route_label(route, lang)}: " + (f"{r.share:.0%}" if pd.notna(r.share) else "—"),
+                f"{r.area} · {route_label(route, lang)}: " + (l10n.percent(r.share, lang) if pd.notna(r.share) else "—"),
                 r.period, r.basis, r.source_title, r.source_url) if isinstance(v, str) and v)
             for r in part.itertuples(index=False)
         ]  # fmt: skip

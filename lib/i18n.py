@@ -17,7 +17,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "app_title": ("Pistas: where aerial drug trafficking moves in Peru",
                   "Pistas: hacia dónde se desplaza el tráfico aéreo de drogas en el Perú"),
     "app_tagline": ("How airstrip destruction and the shoot-down law (Law 30339) push trafficking between regions and routes.",
-                    "Cómo la inhabilitación de pistas y la ley de interdicción aérea (Ley N° 30339) desplazan el tráfico entre regiones y rutas."),
+                    "Cómo la inhabilitación de pistas y la ley de interdicción aérea (Ley N.° 30339) desplazan el tráfico entre regiones y rutas."),
     "page_overview": ("Overview", "Resumen"),
     "page_routes": ("Routes", "Rutas"),
     "page_data": ("Data", "Datos"),
@@ -87,6 +87,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "export_source_more": ("{first} and {n} more (listed in the report)", "{first} y {n} más (en el reporte)"),
     "export_no_sources": ("no sourced rows in this view", "no hay filas con fuente en esta vista"),
     "version": ("data version", "versión de datos"),
+    "per_month_short": ("/ month", "/ mes"),
     "export_link_line": ("{link} · data version {version}", "{link} · versión de datos {version}"),
     "export_subtitle_impact": ("{policy} · {metric} · {treated} · {window} months before and after · {period}",
                                "{policy} · {metric} · {treated} · {window} meses antes y después · {period}"),
@@ -211,8 +212,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "impact_displacement": ("Displacement: each area's share of all events", "Desplazamiento: proporción de cada ámbito en el total"),
     "impact_route_shift": ("Route shift within each area (seizures)", "Cambio de ruta dentro de cada ámbito (decomisos)"),
     "impact_caveats": ("Caveats", "Advertencias"),
-    "impact_uses": ("Estimates use {prov} rows only; reported and simulated counts are never pooled.",
-                    "Las estimaciones usan solo filas {prov}s; los conteos reportados y simulados nunca se combinan."),
+    "impact_uses": ("Estimates use {prov} only; reported and simulated counts are never pooled.",
+                    "Las estimaciones usan solo {prov}; los conteos reportados y simulados nunca se combinan."),
+    "rows_reported": ("reported rows", "filas reportadas"),
+    "rows_simulated": ("simulated rows", "filas simuladas"),
     "impact_unavailable": ("Not estimated: {reason}", "No estimado: {reason}"),
     "impact_section_policy": ("Policy", "Norma"),
     "impact_section_before_after": ("Before and after", "Antes y después"),
@@ -271,7 +274,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "story_caption_rep": ("Drug-flight rates as reported, converted to a month, by area: each point is one sourced estimate with its range (hover for its source); they are never joined or averaged.",
                           "Frecuencia de vuelos de la droga según los reportes, llevada a un mes, por ámbito: cada punto es una estimación con fuente y su rango (pase el cursor para ver la fuente); nunca se unen ni se promedian."),
     "story_crackdown": ("VRAEM crackdown (185 strips destroyed, Jan–Sep 2014)", "Ofensiva en el VRAEM (185 pistas, ene–set 2014)"),
-    "story_law": ("Law 30339, shoot-down (Aug 2015)", "Ley 30339, derribo (ago 2015)"),
+    "story_law": ("Law 30339, shoot-down (Aug 2015)", "Ley N.° 30339, derribo (ago. 2015)"),
     "axis_quarter": ("Quarter", "Trimestre"),
     "axis_flights_quarter": ("Flights detected per quarter", "Vuelos detectados por trimestre"),
     "axis_year": ("Year", "Año"),
@@ -348,6 +351,7 @@ IMPACT_LABELS_ES: dict[str, str] = {
     "panel_effect": "Diferencia mensual", "panel_cumulative": "Diferencia acumulada",
     "y_events": "Eventos por mes", "y_effect": "Eventos", "rate_ratio": "Razón de tasas (1 = sin cambio)",
     "before": "Antes", "after": "Después", "reference": "Periodo de referencia", "time_placebo": "Fecha ficticia",
+    "months": "ene,feb,mar,abr,may,jun,jul,ago,set,oct,nov,dic",
     "space_placebo": "Ámbito tratado ficticio", "real": "Estimación real", "share": "Proporción de eventos",
     "area": "Ámbito", "window_months": "Meses después de la norma (ventana)",
     "design_its": "(a) frente a su propio contrafactual", "design_did": "Diferencia en diferencias",
@@ -392,6 +396,17 @@ def plain(value: object) -> str:
     """
     text = " ".join(str(value).split())
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+# Places that take the article in Spanish, as official texts write them ("en el VRAEM").
+_ARTICLE_ES = {"VRAEM": "el VRAEM", "Huallaga": "el Huallaga", "Alto Huallaga": "el Alto Huallaga"}
+
+
+def place_phrase(places: str, lang: str) -> str:
+    """'VRAEM' -> 'el VRAEM' in Spanish (each of a comma-joined list), unchanged in English."""
+    if lang != "es":
+        return places
+    return ", ".join(_ARTICLE_ES.get(p.strip(), p.strip()) for p in places.split(","))
 
 
 def problem_text(problem: Problem, lang: str) -> str:

@@ -54,6 +54,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "after": "After",
     "reference": "Reference period",
     "time_placebo": "Fake date",
+    "months": "Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec",  # fake dates are named in the page's language
     "space_placebo": "Fake treated area",
     "real": "Real estimate",
     # displacement_figure, route_shift_figure
@@ -299,7 +300,12 @@ def placebo_figure(
     judge whether it stands out. Three traces: time placebos, space placebos, real estimate.
     """
     text = _labels(labels)
-    table = result.placebos
+    table = result.placebos.copy()
+    months = text["months"].split(",")
+    fake = pd.to_datetime(table["policy_month"], errors="coerce")
+    # Time placebos are named by their fake month in the page's language; space placebos by area.
+    table["label"] = [f"{months[d.month - 1]} {d.year}" if k == "time" and pd.notna(d) else lab
+                      for k, d, lab in zip(table["kind"], fake, table["label"], strict=True)]  # fmt: skip
     real_label = f"{text['real']}: {', '.join(result.treated)}"
     fig = go.Figure()
     for kind, key in (("time", "time_placebo"), ("space", "space_placebo")):

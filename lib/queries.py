@@ -327,11 +327,15 @@ def events_count(db: Database, f: Filters) -> int:
 
 def events_page(db: Database, f: Filters, page: int, page_size: int = PAGE_SIZE) -> pd.DataFrame:
     """One page of the events in view, by date then id (stable across reruns)."""
-    return events_slice(db, f, (max(page, 1) - 1) * page_size, page_size)
+    return _events_from(db, f, (max(page, 1) - 1) * page_size, page_size)
 
 
 def events_slice(db: Database, f: Filters, offset: int, limit: int) -> pd.DataFrame:
     """`limit` events in view from the `offset`-th, by date then id (the data URLs page with it)."""
+    return _events_from(db, f, offset, limit)
+
+
+def _events_from(db: Database, f: Filters, offset: int, limit: int) -> pd.DataFrame:
     params = {**f.params(), "limit": limit, "offset": offset}
     return _df(
         db,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from lib import charts
+from lib import charts, l10n
 from lib.i18n import t, type_label
 from lib.schema import EVIDENCE_KINDS
 
@@ -39,6 +39,11 @@ class Story:
     figure: go.Figure | None
     caption: str  # i18n key
     empty_what: str  # what is missing when figure is None (already translated)
+
+
+def _digits(x: float) -> int:
+    """Decimals a reported rate needs (12, 2.5, 0.25): as many as its source gave, at most two."""
+    return 0 if float(x).is_integer() else (1 if round(x, 1) == x else 2)
 
 
 def _layout(height: int, **extra) -> dict:
@@ -131,8 +136,9 @@ def flight_rates_figure(rates: pd.DataFrame, *, lang: str, height: int = 390) ->
         colour = AREA_COLOURS.get(str(area), "#374151" if area == "Nacional" else charts.PALETTE[i % len(charts.PALETTE)])
         hover = [
             "<br>".join([
-                f"<b>{html.escape(str(p.area))}</b>: {p.rate_low:g}–{p.rate_high:g} / {html.escape(str(p.per))}"
-                f" (≈{p.low:,.0f}–{p.high:,.0f} / month)",
+                f"<b>{html.escape(str(p.area))}</b>: {l10n.number(p.rate_low, lang, _digits(p.rate_low))}–"
+                f"{l10n.number(p.rate_high, lang, _digits(p.rate_high))} / {html.escape(str(p.per))}"
+                f" (≈{l10n.number(p.low, lang)}–{l10n.number(p.high, lang)} {t('per_month_short', lang)})",
                 html.escape(str(p.period)), html.escape(str(p.what)[:120]),
                 html.escape(str(p.source_title or "")), html.escape(str(p.source_url or "")),
             ])
@@ -176,7 +182,8 @@ def reported_annual_figure(facts: pd.DataFrame, *, event_type: str, by: str, lan
     for i, (group, part) in enumerate(pts.groupby("group", sort=True)):
         hover = [
             "<br>".join([
-                f"<b>{html.escape(f'{r.value:,.1f} t' if r.unit else f'{r.value:,.0f}')}</b> · {html.escape(str(group))}",
+                f"<b>{html.escape(f'{l10n.number(r.value, lang, 1)} t' if r.unit else l10n.number(r.value, lang))}</b>"
+                f" · {html.escape(str(group))}",
                 f"{pd.Timestamp(r.date):%Y-%m-%d} – {pd.Timestamp(r.date_end):%Y-%m-%d}",
                 html.escape(str(r.source_title or "")),
                 html.escape(str(r.source_url or "")),

@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from lib import export, geo, paths, queries, views
+from lib import export, geo, l10n, paths, queries, views
 from lib.db import Database, DataUnavailable, database
 from lib.i18n import language_from_locale, plain, problem_text, route_label, t, type_label
 from lib.paths import REPO_ROOT
@@ -410,7 +410,7 @@ def chart(page: Page, fig, *, key: str, name: str, select: bool = False):
     st.session_state.setdefault("_figures", {})[name] = fig
     stem = export.export_filename(views.file_kind(name, page.view), list(page.state.areas), page.state.start,
                                   page.state.end or page.context.last_month, "png")[: -len(".png")]  # fmt: skip
-    config = export.plotly_download_config(stem)
+    config = {**export.plotly_download_config(stem), **l10n.plotly_config(page.lang)}  # Plotly's own locale
     event = (st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", config=config)
              if select else st.plotly_chart(fig, key=key, config=config))  # fmt: skip
     with st.popover(t("download_image", page.lang), icon=":material/image:"):
@@ -666,14 +666,14 @@ def upload_section(page: Page) -> None:
         st.caption(plain(warning))
     if len(report.problems):
         st.markdown(f"**{t('upload_counts', lang)}**")
-        st.dataframe(pd.DataFrame(sorted(report.counts.items()), columns=["reason", "rows"]), hide_index=True)
+        table(page, pd.DataFrame(sorted(report.counts.items()), columns=["reason", "rows"]))
         st.markdown(f"**{t('upload_problems', lang)}**")
-        st.dataframe(report.problems.head(500), hide_index=True)
+        table(page, report.problems.head(500))
         download(t("upload_rejects", lang), lambda: ingest.rejects_csv(report), f"{upload.name}.problems.csv",
                  "text/csv", "upload_rejects")  # fmt: skip
     if len(report.valid):
-        st.markdown(f"**{t('upload_valid', lang)}** ({len(report.valid):,})")
-        st.dataframe(report.valid.head(200), hide_index=True)
+        st.markdown(f"**{t('upload_valid', lang)}** ({l10n.number(len(report.valid), lang)})")
+        table(page, report.valid.head(200))
         beside = st.toggle(t("upload_with_builtin", lang), key="upload_with_builtin")
         series = queries.uploaded_by_month(page.db, page.filters, report.valid, beside)
         fig = charts.uploaded_series(series, lang=lang, simulated=beside and page.simulated_in_view)
@@ -685,6 +685,13 @@ _COLUMN_LABELS = {"kind": "col_kind", "fact_id": "col_fact", "claim": "col_claim
                   "figure": "col_value", "value": "col_value", "unit": "col_unit", "date": "col_from",
                   "date_start": "col_from", "date_end": "col_to", "place": "col_place", "group": "col_place",
                   "source_title": "col_source", "source_url": "col_link", "year": "axis_year"}  # fmt: skip
+
+
+def table(page: Page, df: pd.DataFrame, *, links: tuple[str, ...] = ("source_url", "url"), **kwargs) -> None:
+    """A table as people read it: headings in the page's language, blanks not "None", URLs as links."""
+    shown = l10n.display_table(df, page.lang)
+    config = {l10n.column_label(c, page.lang): st.column_config.LinkColumn() for c in links if c in df.columns}
+    st.dataframe(shown, hide_index=True, column_config=config, **kwargs)
 
 
 def sourced_table(page: Page, rows: pd.DataFrame, columns: list[str], *, key: str | None = None) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from lib import charts, codebook, export, queries, story
+from lib import charts, codebook, export, l10n, queries, story
 from lib.db import Database
 from lib.i18n import route_label, t, type_label
 from lib.state import Context, ViewState
@@ -81,11 +81,11 @@ def overview_kpi_groups(query: Query, view: View) -> list[KpiGroup]:
     lang, out = view.lang, []
 
     def fmt(value, digits: int = 0) -> str:
-        return t("kpi_not_in_view", lang) if value is None else f"{value:,.{digits}f}"
+        return t("kpi_not_in_view", lang) if value is None else l10n.number(value, lang, digits)
 
     if "simulated" in view.state.provenances():
         k = query("kpis", view.filters, "simulated")
-        kg = None if k.seized_kg is None else t("kpi_kg", lang, kg=f"{k.seized_kg:,.0f}")
+        kg = None if k.seized_kg is None else t("kpi_kg", lang, kg=l10n.number(k.seized_kg, lang))
         out.append(KpiGroup(t("kpis_simulated", lang), t("prov_simulated", lang), [
             Kpi(t("kpi_destroyed", lang), fmt(k.airstrips_destroyed)),
             Kpi(t("kpi_repeat", lang), fmt(k.strips_destroyed_more_than_once)),
@@ -96,8 +96,8 @@ def overview_kpi_groups(query: Query, view: View) -> list[KpiGroup]:
     if "reported" in view.state.provenances():
         facts = query("reported_facts", view.filters)
         out.append(KpiGroup(t("kpis_reported", lang), None, [
-            Kpi(t("kpi_reported_records", lang), f"{len(facts):,}"),
-            Kpi(t("kpi_reported_sources", lang), f"{facts['source_title'].nunique():,}"),
+            Kpi(t("kpi_reported_records", lang), l10n.number(len(facts), lang)),
+            Kpi(t("kpi_reported_sources", lang), l10n.number(facts["source_title"].nunique(), lang)),
         ], hint=t("kpi_reported_hint", lang)))  # fmt: skip
     return out
 
@@ -222,6 +222,7 @@ def image(fig: go.Figure, view: View, version: str, fmt: str, *, name: str, link
     """The figure as PNG or SVG that describes itself: title, view, sources, link, data version."""
     text = figure_text(query, view, name, fig, version, link)
     mark = t("simulated_mark", view.lang) if view.simulated else None
+    fig = go.Figure(fig).update_layout(separators=l10n.plotly_separators(view.lang))  # a copy: the page's stays
     return export.figure_image(fig, fmt, title=text.title, subtitle=text.subtitle, caption=text.caption,
                                simulated_mark=mark)  # fmt: skip
 
@@ -249,7 +250,8 @@ def report(query: Query, view: View, *, version: str, link: str, title: str,
     sources = query("sources_for_view", view.filters)
     return export.report_html(
         title=title, subtitle=caption(view, version), figures=[(figure_title(n, f, view), f) for n, f in figures],
-        kpis=kpis, tables=tables, sources=sources, view_link=link, data_version=version, paragraphs=paragraphs or [],
+        kpis=kpis, tables=[(c, l10n.display_table(df, view.lang)) for c, df in tables], sources=sources,
+        view_link=link, data_version=version, paragraphs=paragraphs or [],
         simulated_note=t("banner_simulated", view.lang) if view.simulated else None, lang=view.lang,
     )  # fmt: skip
 

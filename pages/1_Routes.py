@@ -22,7 +22,7 @@ with ui.guard(page):
     ui.chart(page, page.query_static("route_estimates_figure"), key="routes_estimates", name="route_estimates")
     estimates = page.query("route_share_estimates")
     columns = ["period", "area", "route", "share_low", "share", "share_high", "basis", "source_title", "source_url"]
-    st.dataframe(estimates[columns], hide_index=True, column_config={"source_url": st.column_config.LinkColumn()})
+    ui.table(page, estimates[columns])
 
 with ui.guard(page):
     st.subheader(t("exports", lang))

@@ -35,7 +35,7 @@ with ui.guard(page):
         ui.multiselect(page, "treated", t("treated", lang), areas)
     with cols[1]:
         ui.multiselect(page, "control", t("control", lang), areas, placeholder=t("impact_screened", lang))
-    prov = t(f"prov_{views.impact_provenance(state)}", lang)
+    prov = t(f"rows_{views.impact_provenance(state)}", lang)
     st.caption(t("impact_uses", lang, prov=prov))
 
     analysis = page.query_view("impact_analysis")
@@ -51,7 +51,7 @@ with ui.guard(page):
         st.warning(t("impact_unavailable", lang, reason=f"{', '.join(dict.fromkeys(sections))}: {reason}"))
     if analysis.diagnostics is not None:
         st.subheader(t("impact_diagnostics", lang))
-        st.dataframe(analysis.diagnostics, hide_index=True)
+        ui.table(page, analysis.diagnostics)
     if analysis.caveats:
         st.subheader(t("impact_caveats", lang))
         by_code: dict[str, list[str]] = {}  # each caveat once, naming the estimates it applies to
@@ -66,7 +66,7 @@ with ui.guard(page):
         ui.chart(page, fig, key=f"{name}_{hash(state)}", name=name)
     for title, table in analysis.tables:
         with st.expander(title):
-            st.dataframe(table, hide_index=True)
+            ui.table(page, table)
 
 with ui.guard(page):
     st.subheader(t("exports", lang))

@@ -3,7 +3,7 @@ between sources side by side (each figure on its own row with its source; never 
 
 import streamlit as st
 
-from lib import story, ui
+from lib import l10n, story, ui
 from lib.i18n import t
 from lib.schema import EVIDENCE_KINDS
 
@@ -19,7 +19,7 @@ with ui.guard(page):
     if facts.empty:
         st.info(t("evidence_empty", lang))
     else:
-        st.subheader(t("evidence_timeline", lang, n=f"{len(facts):,}"))
+        st.subheader(t("evidence_timeline", lang, n=l10n.number(len(facts), lang)))
         ui.chart(page, story.timeline_figure(facts, lang=lang), key=f"evidence_timeline_{hash(state)}",
                  name="evidence_timeline")  # fmt: skip
         with st.expander(t("evidence_table", lang)):

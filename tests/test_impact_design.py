@@ -130,7 +130,7 @@ def test_reading_calls_an_interval_with_one_inconclusive_in_both_languages(demo_
     net = study.net.result
     if net.effect_ci[0] <= 1 <= net.effect_ci[1]:
         assert "inconclusive" in en[2] and "no concluyente" in es[2]
-    assert en[0].startswith("**(a) In VRAEM:**") and es[0].startswith("**(a) En VRAEM:**")
+    assert en[0].startswith("**(a) In VRAEM:**") and es[0].startswith("**(a) En el VRAEM:**")
     assert "," in reading.number(0.47, "es") and reading.number(0.47, "en") == "0.47"
     assert reading.verdict((0.8, 1.2), "en").startswith("inconclusive")
     assert reading.verdict((0.2, 0.9), "es") == "una caída"

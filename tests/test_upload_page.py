@@ -55,9 +55,9 @@ def test_a_broken_upload_gets_a_specific_report(fixture_data_dir):
     at.run()
     assert not at.exception
     assert any("1 invalid" in w.value and "unknown region 1" in w.value for w in at.warning)
-    problems = next(d.value for d in at.dataframe if "message" in d.value.columns)
+    problems = next(d.value for d in at.dataframe if "Message" in d.value.columns)  # headings in words
     assert "row 2, column date: 'x' is not a date (use YYYY-MM-DD, DD/MM/YYYY or an Excel date)" in problems[
-        "message"
+        "Message"
     ].tolist()
 
 

@@ -12,7 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from lib.i18n import MONTHS
+from lib import l10n
+from lib.i18n import MONTHS, place_phrase
 from lib.impact.design import ImpactStudy, moved
 
 _T = {
@@ -62,19 +63,13 @@ def text(key: str, lang: str, **values: object) -> str:
 
 
 def number(x: float, lang: str) -> str:
-    """A ratio with sensible precision; decimal comma in Spanish (BCRP/INEI usage).
+    """A ratio with sensible precision, in the language's number format (lib.l10n: 0,47 in Spanish).
 
     Two decimals below 1.1 so that a bound such as 1.04 is not shown as "1.0" (no change).
     """
     if not np.isfinite(x):
-        out = "∞"
-    elif x >= 10:
-        out = f"{x:,.0f}"
-    elif x >= 1.1:
-        out = f"{x:.1f}"
-    else:
-        out = f"{x:.2f}"
-    return out.replace(",", "\u00a0").replace(".", ",") if lang == "es" else out
+        return "∞"
+    return l10n.number(x, lang, 0 if x >= 10 else 1 if x >= 1.1 else 2)
 
 
 def interval(ci: tuple[float, float], lang: str) -> str:
@@ -99,7 +94,7 @@ def reading(study: ImpactStudy, lang: str, *, event_label: str) -> list[str]:
     out = []
     a = study.treated_effect.result
     if a is not None:
-        out.append(text("a", lang, place=", ".join(study.treated), after=a.months_after,
+        out.append(text("a", lang, place=place_phrase(", ".join(study.treated), lang), after=a.months_after,
                         month=month_label(a.policy_month, lang), event=event_label, ratio=number(a.effect, lang),
                         ci=interval(a.effect_ci, lang), verdict=verdict(a.effect_ci, lang)))  # fmt: skip
     items = [text("item", lang, place=o.label, ratio=number(o.result.effect, lang),
