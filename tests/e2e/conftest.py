@@ -97,7 +97,7 @@ DRAW_PROBE = """(() => {
 
 def wait_for_app(page, timeout: float = 30_000) -> None:
     """Wait until the script run finished: the footer's data version is drawn, no spinner."""
-    page.wait_for_selector("text=Data version", timeout=timeout)
+    page.wait_for_selector("text=/Data version|Versión de datos/", timeout=timeout)  # the footer, either language
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
     )
