@@ -29,7 +29,7 @@ import pandas as pd
 
 from lib import geo, maps, queries
 from lib.i18n import route_label, t, type_label
-from lib.schema import AREA_REGIONS, canonical_region
+from lib.schema import AREA_REGIONS, canonical_place, canonical_region
 from lib.views import Query, View, policy_label
 
 log = logging.getLogger(__name__)
@@ -294,8 +294,9 @@ def map_panel(
 def picked_region(event: Any, regions: geo.GeoResult) -> str | None:
     """The region a map click picked, from any pickable layer.
 
-    A region polygon or marker gives its name; an event, strip ring or coca zone gives the
-    region its position ``p`` falls in (point in polygon, on the boundaries drawn).
+    A region polygon or marker gives its name; a coca zone named like an analysis area
+    (VRAEM, Huallaga) gives that area; an event, strip ring or other zone gives the region
+    its position ``p`` falls in (point in polygon, on the boundaries drawn).
     """
     try:
         objects = event.selection.objects  # type: ignore[union-attr]
@@ -308,9 +309,11 @@ def picked_region(event: Any, regions: geo.GeoResult) -> str | None:
         for obj in picked or []:
             if not isinstance(obj, dict):
                 continue
+            name = (obj.get("properties") or {}).get("name") or obj.get("name")
             if layer_id == "regions":
-                name = (obj.get("properties") or {}).get("name") or obj.get("name")
                 region = canonical_region(name) if isinstance(name, str) else None
+            elif layer_id == "coca-zones" and isinstance(name, str) and canonical_place(name) in AREA_REGIONS:
+                region = canonical_place(name)  # the VRAEM zone narrows to the VRAEM area
             else:
                 region = region_at(obj.get("p"), regions)
             if region:
