@@ -86,7 +86,8 @@ class Page:
 
     def query_view(self, name: str):
         """A lib.views analysis of this view (e.g. impact fits), cached by data version and view."""
-        return _cached_view(name, str(self.db.built), self.version, self.state, self.context, self.lang)
+        return _cached_view(name, str(self.db.built), self.version, views.analysis_state(self.state), self.context,
+                            self.lang)  # fmt: skip
 
     def query_static(self, name: str):
         """A lib.views result that does not depend on the filters, cached by version and language."""
@@ -100,8 +101,8 @@ class Page:
     def map_panel(self, which: str):
         """One map of the Map page (lib.map_view.MapPanel), cached by data version, view,
         language and where boundaries come from."""
-        return _cached_map_panel(which, str(self.db.built), self.version, self.state, self.context, self.lang,
-                                 boundaries_source())  # fmt: skip
+        return _cached_map_panel(which, str(self.db.built), self.version, views.analysis_state(self.state, keep_map=True),
+                                 self.context, self.lang, boundaries_source())  # fmt: skip
 
 
 # ---- caching at the edge ------------------------------------------------------------------

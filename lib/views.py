@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -38,6 +38,20 @@ class View:
     @property
     def simulated(self) -> bool:
         return "simulated" in self.state.provenances()
+
+
+# View fields that only steer a page's controls: the Data page's table page, presenter mode, the
+# Evidence page's kinds, and the Map's drawing options. No analysis here reads them, so the caches
+# key on the view without them: a new `page=` must not refit the Impact page for everybody.
+PAGE_ONLY_FIELDS = ("page", "present", "kinds")
+MAP_ONLY_FIELDS = ("layer", "basemap", "colour", "shade", "split", "month")
+
+
+def analysis_state(state: ViewState, *, keep_map: bool = False) -> ViewState:
+    """The view as a cache key for analyses: page-only (and, unless kept, map-only) fields at defaults."""
+    drop = PAGE_ONLY_FIELDS if keep_map else PAGE_ONLY_FIELDS + MAP_ONLY_FIELDS
+    default = ViewState()
+    return replace(state, **{name: getattr(default, name) for name in drop})
 
 
 def direct_query(db: Database) -> Query:
@@ -436,7 +450,5 @@ def impact_provenance(state: ViewState) -> str:
 
 def replace_filters(f: queries.Filters, context: Context, provenance: str) -> queries.Filters:
     """The same place/type/route filters over the whole data span, for one provenance."""
-    from dataclasses import replace
-
     return replace(f, first_month=queries.month_date(context.first_month),
                    last_month=queries.month_date(context.last_month), provenances=(provenance,))  # fmt: skip
