@@ -43,7 +43,7 @@ def test_no_cached_analysis_reads_the_dropped_fields(fixture_db, name):
 def _comparable(result):
     """Figures and frames to JSON-able values, so two results compare by content."""
     if hasattr(result, "to_plotly_json"):
-        return result.to_json(date_format="iso")
+        return result.to_json()
     if isinstance(result, pd.DataFrame):
         return result.to_json(date_format="iso")
     if isinstance(result, (list, tuple)):
