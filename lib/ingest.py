@@ -86,6 +86,7 @@ import functools
 import hashlib
 import io
 import math
+import operator
 import os
 import re
 import sys
@@ -97,6 +98,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -549,12 +551,34 @@ def _csv_records(data: bytes, filename: str, limits: _Limits, warnings: list[str
     text = _decode(data, filename, warnings)
     limits.check_unpacked(len(text), "text")
     csv.field_size_limit(16 * 2**20)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        for i, row in enumerate(reader, start=1):
-            yield i, [c.strip() for c in row]
+        if _padded_cells(text, delimiter):
+            strip = str.strip
+            for i, row in enumerate(reader, start=1):
+                yield i, list(map(strip, row))
+        else:  # no cell starts or ends with white space: nothing to strip...
+            last = None
+            for item in enumerate(reader, start=1):
+                if last is not None:
+                    yield last
+                last = item
+            if last is not None:  # ...but an unclosed quote runs to the end of the text, line breaks and all
+                yield last[0], list(map(str.strip, last[1]))
     except csv.Error as exc:
         raise IngestError(f"unreadable file: {filename!r} is not valid CSV ({exc})", UNREADABLE) from None
+
+
+def _padded_cells(text: str, delimiter: str) -> bool:
+    """Whether a cell may start or end with white space (one regex pass, not a strip per cell).
+
+    A cell starts at the start of the text, after the delimiter, a line break or an opening
+    quote, and ends before one of those: white space there is all str.strip would remove. A
+    false alarm (a quoted line break) only costs the per-cell strip.
+    """
+    d = re.escape(delimiter)
+    return re.search(rf'(?:^|[{d}\r\n])[^\S\r\n]|[^\S\r\n](?:$|[{d}\r\n])|"\s|\s"', text) is not None
 
 
 def _xlsx_error(filename: str) -> IngestError:
@@ -688,31 +712,41 @@ def _trimmed(row: list[str]) -> list[str]:
 
 
 def _records_frame(records: Records, filename: str, limits: _Limits) -> pd.DataFrame:
-    """Rows streamed into columns; the limits are checked as each row arrives."""
+    """Rows streamed in, checked against the limits as they arrive, then turned into columns.
+
+    Rows as wide as the header (nearly all) are kept as they are and transposed at the end in
+    C (zip); only ragged rows are trimmed, padded and have their extra values split off.
+    """
     header: list[str] | None = None
-    width = 0
-    columns: list[list[str]] = []
-    extra: list[str] = []
+    width = cap = 0
+    body: list[list[str]] = []
     numbers: list[int] = []
+    extra: dict[int, str] = {}
     for n, row in records:
         if not any(row):
             continue
-        trimmed = _trimmed(row)
-        limits.check_width(len(trimmed), n)
         if header is None:
-            header, width = trimmed, len(trimmed)
-            columns = [[] for _ in range(width)]
+            header = _trimmed(row)
+            width = len(header)
+            limits.check_width(width, n)
+            cap = min(limits.rows, limits.cells // width)  # past it, check_rows says which limit
             continue
+        if len(row) != width:
+            row = _trimmed(row)
+            limits.check_width(len(row), n)
+            if len(row) > width and (beyond := " | ".join(v for v in row[width:] if v)):
+                extra[len(body)] = beyond
+            row = row[:width] if len(row) > width else row + [""] * (width - len(row))
+        body.append(row)
         numbers.append(n)
-        limits.check_rows(len(numbers), width)
-        for column, value in zip(columns, trimmed, strict=False):
-            column.append(value)
-        for column in columns[len(trimmed) :]:
-            column.append("")
-        extra.append(" | ".join(v for v in trimmed[width:] if v))
+        if len(body) > cap:
+            limits.check_rows(len(body), width)
     if header is None:
         raise IngestError(f"empty file: {filename!r} has no header and no rows", EMPTY_FILE)
-    return _frame(header, columns, numbers, extra, filename)
+    columns = [list(c) for c in zip(*body, strict=True)] if body else [[] for _ in range(width)]
+    del body  # the rows' lists: the columns hold the same strings
+    extras = [extra.get(i, "") for i in range(len(numbers))] if extra else []
+    return _frame(header, columns, numbers, extras, filename)
 
 
 def _frame(header: list[str], columns: list[list[str]], rows: list[int], extra: list[str], filename: str) -> pd.DataFrame:
@@ -845,6 +879,37 @@ def _row_key(values: Mapping[str, object]) -> str:
     return "\x1f".join(_normal_value(values.get(c)) for c in EVENT_COLUMNS if c != "event_id")
 
 
+_FLOAT_COLUMNS = frozenset({"lat", "lon", "quantity_kg"})
+_TEXT_COLUMNS = frozenset(c for c in EVENT_COLUMNS if c not in _FLOAT_COLUMNS | {"date", "date_end", "count"})
+
+
+def _row_keys(columns: pd.DataFrame | Mapping[str, list], *, text_is_str: bool = False) -> list[str]:
+    """`_row_key` of every row of a frame (or of columns by name), built column by column.
+
+    text_is_str: the text columns hold only str or None (validate's own columns), so they
+    need no formatting.
+
+    Each distinct value is formatted once (pd.factorize), floats directly (factorize would fold
+    -0.0 into 0.0): the same strings as `_row_key`, which derived event_ids depend on.
+    """
+    parts = []
+    for column in EVENT_COLUMNS:
+        if column == "event_id":
+            continue
+        values = columns[column]
+        if text_is_str and column in _TEXT_COLUMNS:
+            parts.append([v or "" for v in values])
+            continue
+        values = values.tolist() if isinstance(values, pd.Series) else values
+        if column in _FLOAT_COLUMNS:
+            parts.append(["" if v is None or v != v else repr(v) for v in values])
+            continue
+        codes, distinct = pd.factorize(pd.Series(values, dtype=object))
+        texts = np.array([_normal_value(v) for v in distinct] + [""], dtype=object)  # code -1: missing
+        parts.append(texts[codes].tolist())
+    return ["\x1f".join(t) for t in zip(*parts, strict=True)]
+
+
 def _digest(text: str, n: int = 16) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:n]
 
@@ -942,9 +1007,11 @@ def validate(
         different row with the same event_id is a "duplicate event_id" problem.
     """
     today = today or dt.date.today()
-    raw = raw.copy()
-    for col in raw.columns:  # a frame made by hand may hold numbers, dates or NaN: read them as text
-        if not all(type(x) is str for x in raw[col].tolist()):
+    # A frame made by hand may hold numbers, dates or NaN: read them as text (read_table's are).
+    untyped = [c for c in raw.columns if pd.api.types.infer_dtype(raw[c], skipna=False) != "string"]
+    if untyped:
+        raw = raw.copy()
+        for col in untyped:
             raw[col] = [x.strip() if isinstance(x, str) else _cell_text(x) for x in raw[col]]
     rows = [int(r) for r in raw.index] if raw.index.name == "row" else [i + 2 for i in range(len(raw))]
     folded: dict[str, str] = {}
@@ -1011,21 +1078,24 @@ def validate(
     if EXTRA_COLUMN in raw.columns:
         cells[EXTRA_COLUMN] = list(raw[EXTRA_COLUMN])
 
+    n = len(rows)
     problems = _Problems()
-    records: list[dict] = []
-    for i, row in enumerate(rows):
-        values = {name: column[i] for name, column in cells.items()}
-        records.append(_check_row(row, values, colname, problems, today, fmt))
+    out, row_problems = _check_columns(cells, colname, today, fmt, n)
+    invalid = [bool(p) for p in row_problems]
+    for i in (i for i, p in enumerate(row_problems) if p):
+        for column, value, reason, text in row_problems[i]:
+            problems.add(rows[i], column, value, reason, text)
 
-    _check_sources(rows, records, colname, known_source_ids, problems)
-    already = _check_ids(rows, records, colname, existing_events, problems)
+    _check_sources(rows, out, colname, known_source_ids, problems, invalid)
+    already = _check_ids(rows, out, colname, existing_events, problems, invalid)
 
     bad_rows = {p["row"] for p in problems.rows}
-    good = [(row, r) for row, r in zip(rows, records, strict=True) if row not in bad_rows and not r.get("_already")]
-    table = pa.Table.from_pylist([{c: r.get(c) for c in VALID_COLUMNS} for _, r in good], schema=VALID_SCHEMA)
-    valid = table.to_pandas()
-    valid.index = pd.Index([row for row, _ in good], dtype="int64", name="row")
-    examples = sum(1 for r in records if (r.get("notes") or "").upper().startswith(EXAMPLE_MARK))
+    good = [i for i in range(n) if rows[i] not in bad_rows and not already[i]]
+    pick = (lambda values: values) if len(good) == n else (lambda values: [values[i] for i in good])
+    arrays = [pa.array(pick(out[c]), type=VALID_SCHEMA.field(c).type) for c in VALID_COLUMNS]
+    valid = pa.Table.from_arrays(arrays, schema=VALID_SCHEMA).to_pandas()
+    valid.index = pd.Index([rows[i] for i in good], dtype="int64", name="row")
+    examples = sum(1 for note in out["notes"] if note and note.upper().startswith(EXAMPLE_MARK))
     if examples:
         warnings.append(
             f"{examples} rows are the template's example rows (notes start with {EXAMPLE_MARK!r}): "
@@ -1033,8 +1103,8 @@ def validate(
         )
     frame = problems.frame().sort_values(["row"], kind="stable").reset_index(drop=True)
     return IngestReport(
-        rows_read=len(rows), valid=valid, problems=frame, counts=dict(Counter(frame["reason"]).most_common()),
-        format=fmt, already_imported=already, warnings=tuple(warnings), ignored_columns=tuple(ignored),
+        rows_read=n, valid=valid, problems=frame, counts=dict(Counter(frame["reason"]).most_common()),
+        format=fmt, already_imported=sum(already), warnings=tuple(warnings), ignored_columns=tuple(ignored),
         filename=filename,
     )  # fmt: skip
 
@@ -1045,186 +1115,263 @@ def _missing_columns_text(missing: list[str], raw: pd.DataFrame) -> str:
     return f"missing required column{plural}: {', '.join(missing)} (the file's columns: {found})"
 
 
-def _check_row(
-    row: int, v: dict[str, str], colname: dict[str, str], problems: _Problems, today: dt.date, fmt: str
-) -> dict:
-    """The row's values in canonical form (None where invalid); problems added as found."""
-    out: dict[str, object] = {"provenance": "reported"}
-    before = len(problems.rows)
+# Each check below looks at a few cells of one row and returns (problems, *canonical values);
+# a problem is (column as headed in the file, value, reason, sentence). `_check_columns` runs
+# each check once per distinct combination of its cells (a file repeats the same dates, places
+# and types over and over), so 100k rows cost a few thousand calls, not 100k Python row loops.
+Problem = tuple[str, str, str, str]
+NOT_A_DATE = "is not a date (use YYYY-MM-DD, DD/MM/YYYY or an Excel date)"
 
-    def bad(column: str, value: str, reason: str, text: str) -> None:
-        problems.add(row, colname.get(column, column) if column else "", value, reason, text)
 
-    def text(name: str) -> str | None:
-        value = v.get(name, "")
-        return value or None
+def _check_columns(
+    cells: dict[str, list[str]], colname: dict[str, str], today: dt.date, fmt: str, n: int
+) -> tuple[dict[str, list], list[tuple[Problem, ...]]]:
+    """Every row's canonical values, by column, and every row's problems (in check order)."""
 
-    if v.get(EXTRA_COLUMN):
-        extra = v[EXTRA_COLUMN]
-        bad("", extra, EXTRA_VALUES, f"more values than the header has columns ({extra!r}); quote values that contain the separator")
+    def col(name: str, default: str = "") -> list[str]:
+        return cells[name] if name in cells else [default] * n
 
-    provenance = v.get("provenance", "")
+    def name(column: str) -> str:
+        return colname.get(column, column)
+
+    def run(check, *columns):
+        per_row = list(map(functools.cache(check), *columns))
+        # Transposed with itemgetter, not zip(*per_row): that builds 100k iterators per check.
+        return [list(map(operator.itemgetter(k), per_row)) for k in range(len(check.func.outputs) + 1)]
+
+    def text(values: list[str]) -> list[str | None]:
+        return [v or None for v in values]
+
+    out: dict[str, list] = {"provenance": ["reported"] * n}
+    found: list[list] = []  # per check, per row: a tuple of problems
+    found.append([(("", v, EXTRA_VALUES, f"more values than the header has columns ({v!r}); quote values that "
+                    "contain the separator"),) if v else () for v in col(EXTRA_COLUMN)])  # fmt: skip
+    found.append(run(functools.partial(_check_provenance, name("provenance")), col("provenance"))[0])
+    found.append(run(functools.partial(_check_country, name("country")), col("country"))[0])
+    dates = run(functools.partial(_check_dates, name, today, fmt), col("date"), col("date_end"), col("date_precision"))
+    found.append(dates[0])
+    out.update(date=list(dates[1]), date_end=list(dates[2]), date_precision=list(dates[3]))
+    places = run(functools.partial(_check_places, name), col("region"), col("area"))
+    found.append(places[0])
+    out.update(area=list(places[1]), region=list(places[2]), province=text(col("province")), district=text(col("district")))
+    coords = run(functools.partial(_check_coordinates, name), col("lat"), col("lon"))
+    found.append(coords[0])
+    out.update(lat=list(coords[1]), lon=list(coords[2]))
+    for check, column, default in ((_check_event_type, "event_type", ""), (_check_count, "count", "1"),
+                                   (_check_route, "route", ""), (_check_quantity, "quantity_kg", "")):  # fmt: skip
+        result = run(functools.partial(check, name(column)), col(column, default))
+        found.append(result[0])
+        out[column] = list(result[1])
+    geo = run(
+        functools.partial(_check_geo_precision, name("geo_precision"), fmt), col("geo_precision"),
+        [v is not None for v in out["lat"]], [bool(v) for v in out["district"]], [bool(v) for v in out["province"]],
+    )  # fmt: skip
+    found.append(geo[0])
+    out.update(geo_precision=list(geo[1]), airstrip_id=text(col("airstrip_id")), notes=text(col("notes")))
+    ids = [(((name("event_id"), v, RESERVED_ID, f"{v!r} starts with {SIMULATED_PREFIX!r}, which is kept for "
+              "simulated rows"),) if v.startswith(SIMULATED_PREFIX) else ()) for v in col("event_id")]  # fmt: skip
+    found.append(ids)
+    out["event_id"] = text(col("event_id"))
+    urls = run(functools.partial(_check_url, name("source_url")), col("source_url"))
+    found.append(urls[0])
+    out.update(source_id=text(col("source_id")), source_title=text(col("source_title")), source_url=list(urls[1]),
+               source_publisher=text(col("source_publisher")),
+               source_date=list(map(functools.cache(_source_date), col("source_date"))))  # fmt: skip
+    rows = [sum(per_row, ()) if any(per_row) else () for per_row in zip(*found, strict=True)]
+    return out, rows
+
+
+def _outputs(*names: str):
+    """Name a check's canonical values (the check returns problems first, then these)."""
+
+    def mark(check):
+        check.outputs = names
+        return check
+
+    return mark
+
+
+@_outputs()
+def _check_provenance(column: str, provenance: str) -> tuple[tuple[Problem, ...]]:
     if provenance and _token(provenance) not in ("reported", "reportado", "reportada"):
-        bad("provenance", provenance, NOT_REPORTED,
-            f"{provenance!r}: imported rows are reported records; simulated rows cannot be imported")  # fmt: skip
-    country = v.get("country", "")
-    if country and fold(country) not in ("peru",):
-        bad("country", country, NOT_PERU, f"{country!r}: only events in Peru can be imported")
+        return (((column, provenance, NOT_REPORTED,
+                  f"{provenance!r}: imported rows are reported records; simulated rows cannot be imported"),),)  # fmt: skip
+    return ((),)
 
-    # dates
-    date_text, end_text = v.get("date", ""), v.get("date_end", "")
+
+@_outputs()
+def _check_country(column: str, country: str) -> tuple[tuple[Problem, ...]]:
+    if country and fold(country) not in ("peru",):
+        return (((column, country, NOT_PERU, f"{country!r}: only events in Peru can be imported"),),)
+    return ((),)
+
+
+@_outputs("date", "date_end", "date_precision")
+def _check_dates(name, today: dt.date, fmt: str, date_text: str, end_text: str, precision_text: str) -> tuple:
+    found: list[Problem] = []
     start = end = None
     whole_month = False
     if not date_text:
-        bad("date", "", MISSING_VALUE, "empty; every row needs a date")
+        found.append((name("date"), "", MISSING_VALUE, "empty; every row needs a date"))
+    elif (parsed := _parse_date(date_text)) is None:
+        found.append((name("date"), date_text, UNPARSEABLE_DATE, f"{date_text!r} {NOT_A_DATE}"))
     else:
-        parsed = _parse_date(date_text)
-        if parsed is None:
-            bad("date", date_text, UNPARSEABLE_DATE, f"{date_text!r} is not a date (use YYYY-MM-DD, DD/MM/YYYY or an Excel date)")
-        else:
-            start, whole_month = parsed
-            if start > today:
-                bad("date", date_text, FUTURE_DATE, f"{start.isoformat()} is in the future (today is {today.isoformat()})")
+        start, whole_month = parsed
+        if start > today:
+            found.append((name("date"), date_text, FUTURE_DATE,
+                          f"{start.isoformat()} is in the future (today is {today.isoformat()})"))  # fmt: skip
     if end_text:
-        parsed = _parse_date(end_text)
-        if parsed is None:
-            bad("date_end", end_text, UNPARSEABLE_DATE, f"{end_text!r} is not a date (use YYYY-MM-DD, DD/MM/YYYY or an Excel date)")
+        if (parsed := _parse_date(end_text)) is None:
+            found.append((name("date_end"), end_text, UNPARSEABLE_DATE, f"{end_text!r} {NOT_A_DATE}"))
         else:
             end = _month_end(parsed[0]) if parsed[1] else parsed[0]
             if end > today:
-                bad("date_end", end_text, FUTURE_DATE, f"{end.isoformat()} is in the future (today is {today.isoformat()})")
+                found.append((name("date_end"), end_text, FUTURE_DATE,
+                              f"{end.isoformat()} is in the future (today is {today.isoformat()})"))  # fmt: skip
             elif start is not None and end < start:
-                bad("date_end", end_text, END_BEFORE_START, f"{end.isoformat()} is before the date {start.isoformat()}")
-    precision_text = v.get("date_precision", "")
+                found.append((name("date_end"), end_text, END_BEFORE_START,
+                              f"{end.isoformat()} is before the date {start.isoformat()}"))  # fmt: skip
     precision = None
     if precision_text:
         precision = _DATE_PRECISION_ALIASES.get(_token(precision_text.lstrip("?")))
         if precision is None or precision_text.startswith("?"):
             shown = precision_text.lstrip("?")
             allowed = "1, 2 or 3" if fmt == "acled" else ", ".join(DATE_PRECISIONS)
-            bad("date_precision", shown, UNKNOWN_PRECISION, f"{shown!r} is not a date precision ({allowed})")
+            found.append((name("date_precision"), shown, UNKNOWN_PRECISION, f"{shown!r} is not a date precision ({allowed})"))
             precision = None
-    if start is not None:
-        if precision is None:
-            if whole_month:
-                precision = "month"
-            elif end is None or end == start:
-                precision = "day"
-            elif start.day == 1 and end == _month_end(start):
-                precision = "month"
-            else:
-                precision = "period"
-        if precision == "month" and end is None:
-            start, end = start.replace(day=1), _month_end(start)
-        out.update(date=start, date_end=end or start, date_precision=precision)
+    if start is None:
+        return tuple(found), None, None, None
+    if precision is None:
+        if whole_month:
+            precision = "month"
+        elif end is None or end == start:
+            precision = "day"
+        elif start.day == 1 and end == _month_end(start):
+            precision = "month"
+        else:
+            precision = "period"
+    if precision == "month" and end is None:
+        start, end = start.replace(day=1), _month_end(start)
+    return tuple(found), start, end or start, precision
 
-    # places
-    region_text = v.get("region", "")
-    region = None
+
+@_outputs("area", "region")
+def _check_places(name, region_text: str, area_text: str) -> tuple:
+    found: list[Problem] = []
+    region = area = None
     if region_text:
         region = _region(region_text)
         if region is None:
-            bad("region", region_text, UNKNOWN_REGION, f"{region_text!r} is not one of Peru's 25 regions")
-    area_text = v.get("area", "")
-    area = None
+            found.append((name("region"), region_text, UNKNOWN_REGION, f"{region_text!r} is not one of Peru's 25 regions"))
     if area_text:
         area = _area(area_text)
         if area is None:
-            bad("area", area_text, UNKNOWN_AREA, f"{area_text!r} is not an analysis area ({', '.join(AREAS)})")
+            found.append((name("area"), area_text, UNKNOWN_AREA, f"{area_text!r} is not an analysis area ({', '.join(AREAS)})"))
         elif region and area != "Nacional" and region not in AREA_REGIONS[area]:
-            bad("area", area_text, REGION_OUTSIDE_AREA,
-                f"{region} is not in the {area} area ({', '.join(AREA_REGIONS[area])})")  # fmt: skip
+            found.append((name("area"), area_text, REGION_OUTSIDE_AREA,
+                          f"{region} is not in the {area} area ({', '.join(AREA_REGIONS[area])})"))  # fmt: skip
     elif not region_text or region:
         area = _area_for_region(region)
-    out.update(area=area, region=region, province=text("province"), district=text("district"))
+    return tuple(found), area, region
 
-    # coordinates
-    lat_text, lon_text = v.get("lat", ""), v.get("lon", "")
-    lat = lon = None
-    if lat_text or lon_text:
-        lat = _number(lat_text) if lat_text else None
-        lon = _number(lon_text) if lon_text else None
-        for name, raw_text, value in (("lat", lat_text, lat), ("lon", lon_text, lon)):
-            if raw_text and value is None:
-                bad(name, raw_text, BAD_COORDINATE, f"{raw_text!r} is not a number")
-        if bool(lat_text) != bool(lon_text):
-            missing_name = "lon" if lat_text else "lat"
-            bad(missing_name, "", INCOMPLETE_COORDINATES, "empty while the other coordinate is given; give both or neither")
-        elif lat is not None and lon is not None and not _in_peru(lat, lon):
-            both = f"{colname.get('lat', 'lat')}/{colname.get('lon', 'lon')}"
-            shown = f"{lat_text}, {lon_text}"
-            if _in_peru(lon, lat):
-                problems.add(row, both, shown, SWAPPED,
-                             f"lat {lat_text}, lon {lon_text} looks swapped (lat {lon_text}, lon {lat_text} would be in Peru)")  # fmt: skip
-            else:
-                problems.add(row, both, shown, OUTSIDE_PERU, f"lat {lat_text}, lon {lon_text} is outside Peru ({_BBOX_TEXT})")
-    out.update(lat=lat, lon=lon)
 
-    # what happened
-    type_text = v.get("event_type", "")
-    if not type_text:
-        bad("event_type", "", MISSING_VALUE, "empty; every row needs an event type")
-    else:
-        event_type = _EVENT_TYPE_ALIASES.get(_token(type_text))
-        if event_type is None:
-            bad("event_type", type_text, UNKNOWN_TYPE, f"{type_text!r} is not an event type ({', '.join(EVENT_TYPES)})")
-        out["event_type"] = event_type
-    count_text = v.get("count", "1") if "count" in v else "1"
-    if not count_text:
-        bad("count", "", MISSING_VALUE, "empty; give the number of events (1 or more)")
-    else:
-        number = _number(count_text)
-        if number is None or not number.is_integer():
-            bad("count", count_text, NOT_INTEGER, f"{count_text!r} is not a whole number")
-        elif number <= 0:
-            bad("count", count_text, NOT_POSITIVE, f"{count_text} is not a positive count (each row counts 1 or more events)")
-        elif number > 2**31 - 1:
-            bad("count", count_text, NOT_INTEGER, f"{count_text} is too large for a count")
+@_outputs("lat", "lon")
+def _check_coordinates(name, lat_text: str, lon_text: str) -> tuple:
+    if not (lat_text or lon_text):
+        return (), None, None
+    found: list[Problem] = []
+    lat = _number(lat_text) if lat_text else None
+    lon = _number(lon_text) if lon_text else None
+    for column, raw_text, value in (("lat", lat_text, lat), ("lon", lon_text, lon)):
+        if raw_text and value is None:
+            found.append((name(column), raw_text, BAD_COORDINATE, f"{raw_text!r} is not a number"))
+    if bool(lat_text) != bool(lon_text):
+        missing = "lon" if lat_text else "lat"
+        found.append((name(missing), "", INCOMPLETE_COORDINATES, "empty while the other coordinate is given; give both or neither"))
+    elif lat is not None and lon is not None and not _in_peru(lat, lon):
+        both, shown = f"{name('lat')}/{name('lon')}", f"{lat_text}, {lon_text}"
+        if _in_peru(lon, lat):
+            found.append((both, shown, SWAPPED,
+                          f"lat {lat_text}, lon {lon_text} looks swapped (lat {lon_text}, lon {lat_text} would be in Peru)"))  # fmt: skip
         else:
-            out["count"] = int(number)
-    route_text = v.get("route", "")
-    if route_text:
-        route = _ROUTE_ALIASES.get(_token(route_text))
-        if route is None:
-            bad("route", route_text, UNKNOWN_ROUTE, f"{route_text!r} is not a route ({', '.join(ROUTES)})")
-        out["route"] = route
-    kg_text = v.get("quantity_kg", "")
-    if kg_text:
-        kg = _number(kg_text)
-        if kg is None:
-            bad("quantity_kg", kg_text, BAD_QUANTITY, f"{kg_text!r} is not a number of kilograms")
-        elif kg < 0:
-            bad("quantity_kg", kg_text, BAD_QUANTITY, f"{kg_text} is negative")
-        out["quantity_kg"] = kg
-    geo_text = v.get("geo_precision", "")
+            found.append((both, shown, OUTSIDE_PERU, f"lat {lat_text}, lon {lon_text} is outside Peru ({_BBOX_TEXT})"))
+    return tuple(found), lat, lon
+
+
+@_outputs("event_type")
+def _check_event_type(column: str, type_text: str) -> tuple:
+    if not type_text:
+        return ((column, "", MISSING_VALUE, "empty; every row needs an event type"),), None
+    event_type = _EVENT_TYPE_ALIASES.get(_token(type_text))
+    if event_type is None:
+        return ((column, type_text, UNKNOWN_TYPE, f"{type_text!r} is not an event type ({', '.join(EVENT_TYPES)})"),), None
+    return (), event_type
+
+
+@_outputs("count")
+def _check_count(column: str, count_text: str) -> tuple:
+    if not count_text:
+        return ((column, "", MISSING_VALUE, "empty; give the number of events (1 or more)"),), None
+    number = _number(count_text)
+    if number is None or not number.is_integer():
+        return ((column, count_text, NOT_INTEGER, f"{count_text!r} is not a whole number"),), None
+    if number <= 0:
+        return ((column, count_text, NOT_POSITIVE,
+                 f"{count_text} is not a positive count (each row counts 1 or more events)"),), None  # fmt: skip
+    if number > 2**31 - 1:
+        return ((column, count_text, NOT_INTEGER, f"{count_text} is too large for a count"),), None
+    return (), int(number)
+
+
+@_outputs("route")
+def _check_route(column: str, route_text: str) -> tuple:
+    if not route_text:
+        return (), None
+    route = _ROUTE_ALIASES.get(_token(route_text))
+    if route is None:
+        return ((column, route_text, UNKNOWN_ROUTE, f"{route_text!r} is not a route ({', '.join(ROUTES)})"),), None
+    return (), route
+
+
+@_outputs("quantity_kg")
+def _check_quantity(column: str, kg_text: str) -> tuple:
+    if not kg_text:
+        return (), None
+    kg = _number(kg_text)
+    if kg is None:
+        return ((column, kg_text, BAD_QUANTITY, f"{kg_text!r} is not a number of kilograms"),), None
+    if kg < 0:
+        return ((column, kg_text, BAD_QUANTITY, f"{kg_text} is negative"),), kg
+    return (), kg
+
+
+@_outputs("geo_precision")
+def _check_geo_precision(column: str, fmt: str, geo_text: str, located: bool, district: bool, province: bool) -> tuple:
+    found: tuple[Problem, ...] = ()
     geo = None
     if geo_text:
         geo = _GEO_PRECISION_ALIASES.get(_token(geo_text.lstrip("?")))
         if geo is None or geo_text.startswith("?"):
             shown = geo_text.lstrip("?")
             allowed = "1, 2 or 3" if fmt == "acled" else ", ".join(GEO_PRECISIONS)
-            bad("geo_precision", shown, UNKNOWN_PRECISION, f"{shown!r} is not a geo precision ({allowed})")
+            found = ((column, shown, UNKNOWN_PRECISION, f"{shown!r} is not a geo precision ({allowed})"),)
             geo = None
     if geo is None:
-        geo = "exact" if lat is not None else "district" if out.get("district") else (
-            "province" if out.get("province") else "region")  # fmt: skip
-    out.update(geo_precision=geo, airstrip_id=text("airstrip_id"), notes=text("notes"))
+        geo = "exact" if located else "district" if district else "province" if province else "region"
+    return found, geo
 
-    # identity and citation (checked across rows later)
-    event_id = text("event_id")
-    if event_id and event_id.startswith(SIMULATED_PREFIX):
-        bad("event_id", event_id, RESERVED_ID, f"{event_id!r} starts with {SIMULATED_PREFIX!r}, which is kept for simulated rows")
-    out["event_id"] = event_id
-    url = text("source_url")
+
+@_outputs("source_url")
+def _check_url(column: str, url: str) -> tuple:
     if url and not _URL_RE.match(url):
-        bad("source_url", url, BAD_URL, f"{url!r} is not a web address (http:// or https://)")
-    source_date = text("source_date")
-    if source_date and (parsed := _parse_date(source_date)):
-        source_date = parsed[0].isoformat()[: 7 if parsed[1] else 10]
-    out.update(source_id=text("source_id"), source_title=text("source_title"), source_url=url,
-               source_publisher=text("source_publisher"), source_date=source_date)  # fmt: skip
-    out["_invalid"] = len(problems.rows) > before
-    return out
+        return ((column, url, BAD_URL, f"{url!r} is not a web address (http:// or https://)"),), url
+    return (), url or None
+
+
+def _source_date(text: str) -> str | None:
+    if text and (parsed := _parse_date(text)):
+        return parsed[0].isoformat()[: 7 if parsed[1] else 10]
+    return text or None
 
 
 _BBOX_TEXT = "lat {:g} to {:g}, lon {:g} to {:g}".format(
@@ -1238,48 +1385,54 @@ def _in_peru(lat: float, lon: float) -> bool:
 
 
 def _check_sources(
-    rows: list[int], records: list[dict], colname: dict[str, str], known: frozenset[str], problems: _Problems
-) -> None:
+    rows: list[int], out: dict[str, list], colname: dict[str, str], known: frozenset[str], problems: _Problems,
+    invalid: list[bool],
+) -> None:  # fmt: skip
     """Resolve every row's source_id: known, defined in the file, or derived from title + URL."""
+    sids, titles, urls = out["source_id"], out["source_title"], out["source_url"]
+    derive = functools.cache(lambda title, url: SOURCE_PREFIX + _digest(f"{title}\x1e{url}", 12))
+    defines = [False] * len(rows)
     defined: set[str] = set()
-    for r in records:
-        if r and r["source_title"] and r["source_url"]:
-            sid = r["source_id"] or SOURCE_PREFIX + _digest(f"{r['source_title']}\x1e{r['source_url']}", 12)
-            r["_defines"] = sid not in known
-            r["source_id"] = sid
+    for i, (title, url) in enumerate(zip(titles, urls, strict=True)):
+        if title and url:
+            sid = sids[i] or derive(title, url)
+            defines[i] = sid not in known
+            sids[i] = sid
             defined.add(sid)
-    for row, r in zip(rows, records, strict=True):
-        sid = r["source_id"]
+    for i, sid in enumerate(sids):
         if sid and (sid in known or sid in defined):
-            if sid in known and not r.get("_defines"):
-                r.update(source_title=None, source_url=None, source_publisher=None, source_date=None)
+            if sid in known and not defines[i]:  # cited by id alone: the sources table has the rest
+                for column in ("source_title", "source_url", "source_publisher", "source_date"):
+                    out[column][i] = None
             continue
         if sid:
-            problems.add(row, colname.get("source_id", "source_id"), sid, UNKNOWN_SOURCE,
+            problems.add(rows[i], colname.get("source_id", "source_id"), sid, UNKNOWN_SOURCE,
                          f"{sid!r} is not in the sources table; add source_title and source_url to cite a new source")  # fmt: skip
         else:
-            problems.add(row, "", "", MISSING_SOURCE, MISSING_SOURCE_TEXT)
-        r["_invalid"] = True
+            problems.add(rows[i], "", "", MISSING_SOURCE, MISSING_SOURCE_TEXT)
+        invalid[i] = True
 
 
 def _check_ids(
-    rows: list[int], records: list[dict], colname: dict[str, str],
-    existing: pd.DataFrame | None, problems: _Problems,
-) -> int:  # fmt: skip
-    """Give every row an event_id; flag repeats in the file and clashes with the data."""
+    rows: list[int], out: dict[str, list], colname: dict[str, str],
+    existing: pd.DataFrame | None, problems: _Problems, invalid: list[bool],
+) -> list[bool]:  # fmt: skip
+    """Give every row an event_id; flag repeats in the file and clashes with the data.
+
+    Returns, per row, whether the same event is already in the data (then it is skipped).
+    """
     known: dict[str, tuple[str, str]] = {}
     if existing is not None and len(existing):
         origins = existing["origin"] if "origin" in existing else pd.Series("imported", index=existing.index)
-        for rec, origin in zip(existing.to_dict("records"), origins, strict=True):
-            known[str(rec["event_id"])] = (_row_key(rec), str(origin))
+        ids = [str(e) for e in existing["event_id"]]
+        known = dict(zip(ids, zip(_row_keys(existing), map(str, origins), strict=True), strict=True))
     first: dict[str, int] = {}
     id_col = colname.get("event_id", "event_id")
-    already = 0
-    for row, r in zip(rows, records, strict=True):
-        key = _row_key(r)
-        given = r["event_id"]
-        eid = given or DERIVED_PREFIX + _digest(key + "\x1f" + (r["source_id"] or ""))
-        r["event_id"] = eid
+    already = [False] * len(rows)
+    for i, key in enumerate(_row_keys(out, text_is_str=True)):
+        row, given = rows[i], out["event_id"][i]
+        eid = given or DERIVED_PREFIX + _digest(key + "\x1f" + (out["source_id"][i] or ""))
+        out["event_id"][i] = eid
         if eid in first:
             if given:
                 problems.add(row, id_col, eid, DUPLICATE_ID, f"{eid!r} is already used on row {first[eid]}")
@@ -1287,14 +1440,13 @@ def _check_ids(
                 problems.add(row, "", eid, DUPLICATE_ID,
                              f"repeats row {first[eid]} exactly (same derived event_id {eid!r}); "
                              "merge them into one row with a count, or give each an event_id")  # fmt: skip
-            r["_invalid"] = True
+            invalid[i] = True
             continue
         first[eid] = row
-        if eid in known and not r["_invalid"]:
+        if eid in known and not invalid[i]:
             other_key, origin = known[eid]
             if other_key == key:
-                r["_already"] = True
-                already += 1
+                already[i] = True
             elif origin == "sourced":
                 problems.add(row, id_col, eid, DUPLICATE_ID, f"{eid!r} is already used by a sourced event; give this row another event_id")
             else:
@@ -1513,7 +1665,7 @@ def commit(
         new_names: list[str] = []
         entry_path = None
         if len(rows):
-            digest = _digest("\n".join(sorted(f"{e}\x1f{_row_key(r)}" for e, r in zip(rows["event_id"], rows.to_dict("records"), strict=True))))
+            digest = _digest("\n".join(sorted(f"{e}\x1f{k}" for e, k in zip(rows["event_id"], _row_keys(rows), strict=True))))
             events_name = f"events-{digest}.parquet"
             table = pa.Table.from_pandas(rows[list(EVENT_COLUMNS)], schema=EVENTS_SCHEMA, preserve_index=False)
             sources = _sources_of(rows)
@@ -1556,12 +1708,12 @@ def _still_new(valid: pd.DataFrame, mode: str, manifest: dict) -> pd.DataFrame:
     if mode != "append" or not manifest["files"]:
         return valid
     existing = imported_events(manifest)
-    keys = {str(e): _row_key(r) for e, r in zip(existing["event_id"], existing.to_dict("records"), strict=True)}
+    keys = dict(zip(map(str, existing["event_id"]), _row_keys(existing), strict=True))
     keep = []
-    for eid, rec in zip(valid["event_id"], valid.to_dict("records"), strict=True):
+    for eid, key in zip(valid["event_id"], _row_keys(valid), strict=True):
         if eid not in keys:
             keep.append(True)
-        elif keys[eid] == _row_key(rec):
+        elif keys[eid] == key:
             keep.append(False)
         else:
             raise IngestError(f"event_id {eid!r} was imported with different values since this file was checked; check it again", DUPLICATE_ID)
