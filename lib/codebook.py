@@ -72,7 +72,7 @@ COLUMNS: tuple[Column, ...] = (
            "reported: de una fuente citada; simulated: el generador de demostración (no es evidencia)", "",
            _one_of(PROVENANCES)),
     Column("source_id", "id_fuente", "The cited source (see the sources table / the XLSX 'about' sheet)",
-           "La fuente citada (ver la tabla de fuentes / la hoja 'about' del XLSX)", "", "text; empty for simulated rows"),
+           "La fuente citada (ver la tabla de fuentes / la hoja «about» del XLSX)", "", "text; empty for simulated rows"),
     Column("notes", "notas", "Free text from the source or the importer", "Texto libre de la fuente o de quien importó",
            "", "text"),
     Column("data_version", "version_datos", "Version of the built data the file was exported from",

@@ -37,7 +37,7 @@ def test_landing_view_states_the_finding_first():
 
 def test_story_in_spanish():
     at = run_page("app.py", {"lang": "es"})
-    assert at.title[0].value.startswith("Los vuelos de la droga se desplazaron al norte")
+    assert at.title[0].value.startswith("Los vuelos ilícitos se desplazaron al norte")
 
 
 def test_quarterly_sums_months():

@@ -19,19 +19,19 @@ from lib.impact.design import ImpactStudy, moved
 _T = {
     "a": ("**(a) In {place}:** over the {after} months from {month}, {event} ran at **{ratio}×** ({ci}) what "
           "its own pre-policy path predicted: **{verdict}**.",
-          "**(a) En {place}:** en los {after} meses desde {month}, {event} fueron **{ratio}×** ({ci}) lo que "
+          "**(a) En {place}:** en los {after} meses desde {month}, el número de {event} fue **{ratio}×** ({ci}) lo que "
           "anticipaba su propia trayectoria previa: **{verdict}**."),
     "b": ("**(b) In the other areas** (displacement shows as a rise): {items}.",
           "**(b) En los demás ámbitos** (el desplazamiento aparece como un aumento): {items}."),
     "c": ("**(c) All areas together:** **{ratio}×** ({ci}): {verdict}",
           "**(c) Todos los ámbitos juntos:** **{ratio}×** ({ci}): {verdict}"),
     "c_fell": ("the total fell: the policy reduced {event}, not only moved them.",
-               "el total bajó: la norma redujo {event}, no solo los desplazó."),
+               "el total bajó: la norma redujo el número de {event}, no solo desplazó la actividad."),
     "c_rose": ("the total rose.", "el total subió."),
     "c_none": ("inconclusive: the data cannot tell whether the total changed, so the policy may only have "
                "moved {event} elsewhere.",
                "no concluyente: los datos no permiten saber si el total cambió, así que la norma pudo solo "
-               "desplazar {event}."),
+               "haber desplazado {event} a otros ámbitos."),
     "fell": ("a fall", "una caída"),
     "rose": ("a rise", "un aumento"),
     "none": ("inconclusive (the interval includes no change)", "no concluyente (el intervalo incluye «sin cambio»)"),
@@ -45,7 +45,7 @@ _T = {
                "{flat}× ({flat_ci})."),
     "did": ("**Cross-check of (a)** against areas the policy did not move (difference in differences with "
             "{controls}): **{ratio}×** ({ci}), {verdict}.",
-            "**Contraste de (a)** con ámbitos que la norma no movió (diferencia en diferencias con {controls}): "
+            "**Contraste de (a)** con ámbitos que la norma no alteró (diferencia en diferencias; comparación: {controls}): "
             "**{ratio}×** ({ci}), {verdict}."),
     "moved_out": ("Left out of that comparison because their own series break at the policy date: {areas}.",
                   "Excluidos de esa comparación porque su propia serie se quiebra en la fecha de la norma: {areas}."),
@@ -53,7 +53,7 @@ _T = {
                   "Excluidos porque no se pudo probar su propio quiebre: {areas}."),
     "forced": ("Kept because you chose them, though their own series break at the policy date: {areas}.",
                "Se mantienen porque usted los eligió, aunque su serie se quiebra en la fecha de la norma: {areas}."),
-    "ci": ("95% interval {lo}–{hi}", "intervalo de 95\u00a0%: {lo}–{hi}"),
+    "ci": ("95% interval {lo}–{hi}", "intervalo del 95\u00a0%: {lo}–{hi}"),
 }
 
 

@@ -82,7 +82,7 @@ def test_spanish(app_server, context):
     page.wait_for_selector("text=Versión de datos", timeout=30_000)
     label = page.locator("[data-testid='stMetricLabel']", has_text="Pistas inhabilitadas").first
     label.wait_for(state="visible", timeout=10_000)
-    expect(page.get_by_role("heading", name="Los vuelos de la droga se desplazaron al norte").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Los vuelos ilícitos se desplazaron al norte").first).to_be_visible()
 
 
 def test_csv_xlsx_parquet_downloads_hold_exactly_the_rows_of_the_view(app_server, context, demo_db):
