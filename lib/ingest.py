@@ -589,7 +589,8 @@ def _plain_csv_frame(text: str, filename: str, limits: _Limits) -> pd.DataFrame 
     import pyarrow.compute as pc
     import pyarrow.csv as pcsv
 
-    if '"' in text or not text.strip() or re.search(r"^[\r\n]|\n\r?\n|\r\r", text):
+    blank_line = text[:1] in ("\r", "\n") or any(b in text for b in ("\n\n", "\n\r\n", "\r\r"))
+    if '"' in text or blank_line or not text.strip():
         return None
     limits.check_unpacked(len(text), "text")
     delimiter = _delimiter(text)
@@ -621,9 +622,11 @@ def _plain_csv_frame(text: str, filename: str, limits: _Limits) -> pd.DataFrame 
         return None
     body = body[: len(trimmed)]
     numbers = list(range(2, table.num_rows + 1))
-    blank = [not any(cells) for cells in zip(*body, strict=True)] if body and len(body[0]) else []
-    if any(blank):
-        keep = [i for i, b in enumerate(blank) if not b]
+    # A blank row (empty cells only) starts with an empty cell: look at those rows alone.
+    maybe = [i for i, v in enumerate(body[0]) if not v] if body and "" in body[0] else []
+    blank = {i for i in maybe if not any(c[i] for c in body)}
+    if blank:
+        keep = [i for i in range(len(numbers)) if i not in blank]
         numbers = [numbers[i] for i in keep]
         body = [[c[i] for i in keep] for c in body]
     if not any(trimmed):
