@@ -34,6 +34,16 @@ area); dates may be ISO (2015-01-31, or 2015-01 for a month), DD/MM/YYYY, "15 Ja
 without an event_id gets a stable id derived from its content (`imp-<hash>`), so importing the
 same file twice adds nothing.
 
+Limits, checked while a file is read and before its rows become Python objects (so a small
+file that unpacks to a huge one is refused in well under a second): `MAX_BYTES` (50 MB as
+uploaded), `MAX_ROWS` data rows, `MAX_COLUMNS` columns, `MAX_CELLS` rows x columns and
+`MAX_UNPACKED_BYTES` of decoded text, workbook XML (the zip directory's declared sizes) or
+Parquet column data (the footer's sizes, with its row and column counts checked before any row
+is read). Each has its own message (reasons `too large`, `too many rows`, `too many columns`).
+Text files must be UTF-8 (a BOM is fine); a file with no UTF-8 multi-byte sequence at all is
+read as Windows-1252 with a note in the report's warnings, and a file that mixes UTF-8 with
+other bytes is refused with the first line that is not UTF-8 (reason `not UTF-8`).
+
 Validation returns an `IngestReport`: the valid rows (schema order + source columns), one
 problem per bad cell (row as numbered in the file - the header is row 1 -, column as headed in
 the file, the value, a reason and a sentence such as "row 7, column region: 'Atlantis' is not
@@ -391,7 +401,7 @@ def read_table(
         filename=filename,
     )  # fmt: skip
     if len(data) > max_bytes:
-        raise IngestError(f"too large: {filename!r} is {_size(len(data))}; the limit is {_size(max_bytes)}", TOO_LARGE)
+        raise _too_large(filename, len(data), max_bytes)
     if not data.strip():
         raise IngestError(f"empty file: {filename!r} has no header and no rows", EMPTY_FILE)
     kind = _kind(data, filename)
@@ -447,6 +457,10 @@ class _Limits:
                 f"too large: {self.filename!r} unpacks to {_size(size)} of {what}; the limit is {_size(self.unpacked)}",
                 TOO_LARGE,
             )  # fmt: skip
+
+
+def _too_large(filename: str, size: int, max_bytes: int) -> IngestError:
+    return IngestError(f"too large: {filename!r} is {_size(size)}; the limit is {_size(max_bytes)}", TOO_LARGE)
 
 
 def _size(n: int) -> str:
@@ -1986,14 +2000,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _import_file(args: argparse.Namespace) -> int:
     path: Path = args.file
+    max_bytes = int(args.max_mb * 2**20)
     try:
+        if path.stat().st_size > max_bytes:  # refused before it is read into memory
+            print(f"{path.name}: {_too_large(path.name, path.stat().st_size, max_bytes)}", file=sys.stderr)
+            return EXIT_INVALID
         data = path.read_bytes()
     except OSError as exc:
         print(f"unreadable file: cannot open {str(path)!r} ({exc.strerror})", file=sys.stderr)
         return EXIT_INVALID
     mode = "replace" if args.replace else "append"
     report = load_upload(
-        data, path.name, max_bytes=int(args.max_mb * 2**20), acled_event_type=args.acled_event_type,
+        data, path.name, max_bytes=max_bytes, acled_event_type=args.acled_event_type,
         acled_source_url=args.acled_source_url, mode=mode,
     )  # fmt: skip
     if report.fatal:
