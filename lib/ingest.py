@@ -680,7 +680,7 @@ def _xlsx_unpacked_size(data: bytes, filename: str) -> int:
 
 
 def _xlsx_records(data: bytes, filename: str, limits: _Limits) -> Records:
-    """The first worksheet's rows, streamed (openpyxl's parser; at most limits.columns + 1 cells a row).
+    """The first worksheet's rows, streamed by openpyxl's sheet parser, each checked for width.
 
     Not `load_workbook(read_only=True)`: its worksheet scans the whole sheet XML for a
     <dimension> element before the first row when the sheet has none (a hostile sheet need
@@ -690,7 +690,7 @@ def _xlsx_records(data: bytes, filename: str, limits: _Limits) -> Records:
     try:
         reader, path = _xlsx_first_sheet(data)
         with reader.archive, reader.archive.open(path) as source:
-            yield from _xlsx_sheet_rows(reader, source, limits.columns + 1)
+            yield from _xlsx_sheet_rows(reader, source, limits)
     except IngestError:
         raise
     except Exception:  # zipfile, XML and KeyError alike: the file is not a workbook
@@ -713,18 +713,21 @@ def _xlsx_first_sheet(data: bytes):
     raise KeyError("no worksheet")
 
 
-def _xlsx_sheet_rows(reader, source, cap: int) -> Records:
+def _xlsx_sheet_rows(reader, source, limits: _Limits) -> Records:
+    """Rows as openpyxl's parser yields them; a value past the column limit is refused, not dropped."""
     from openpyxl.worksheet._reader import WorkSheetParser
 
     wb = reader.wb
     parser = WorkSheetParser(source, reader.shared_strings, data_only=True, epoch=wb.epoch,
                              date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)  # fmt: skip
     for number, cells in parser.parse():  # rows missing from the XML are blank: never yielded
-        width = min(max((c["column"] for c in cells), default=0), cap)
+        texts = {c["column"]: _cell_text(c["value"]) for c in cells if c["value"] is not None}
+        width = max((column for column, text in texts.items() if text), default=0)
+        limits.check_width(width, number)  # before the row's list: a cell may claim column XFD
         row = [""] * width
-        for cell in cells:
-            if cell["column"] <= cap:
-                row[cell["column"] - 1] = _cell_text(cell["value"])
+        for column, text in texts.items():
+            if column <= width:
+                row[column - 1] = text
         yield number, row
 
 

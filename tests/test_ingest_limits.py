@@ -167,3 +167,18 @@ def test_the_column_wise_csv_reader_reads_exactly_as_the_row_reader():
             assert fast.equals(slow) and list(fast.columns) == list(slow.columns), repr(text)
             assert list(fast.index) == list(slow.index), repr(text)
     assert compared > 100
+
+
+def test_a_workbook_value_past_the_column_limit_is_refused_not_dropped():
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["date", "event_type", "source_title", "source_url"])
+    wb.active.append(["2015-01-01", "seizure", "R", "https://example.org/r"])
+    wb.active.cell(row=2, column=ingest.MAX_COLUMNS + 50, value="hidden far right")
+    sink = io.BytesIO()
+    wb.save(sink)
+    report = refused(sink.getvalue(), "wide.xlsx")
+    assert report.fatal == f"too many columns: row 2 of 'wide.xlsx' has {ingest.MAX_COLUMNS + 50} columns; the limit is 100"
