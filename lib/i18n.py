@@ -38,6 +38,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "data_simulated": ("Simulated only", "Solo simulados"),
     "language": ("Language", "Idioma"),
     "present": ("Presenter mode", "Modo presentación"),
+    "present_exit": ("Exit presenter mode", "Salir del modo presentación"),
     "clear_filters": ("Clear filters", "Quitar filtros"),
     "clear_selection": ("Clear chart selection ({places})", "Quitar selección del gráfico ({places})"),
     "group_by": ("Series by", "Series por"),

@@ -48,9 +48,17 @@ PRESENTER_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stToolbar"], [data-testid="stHeader"] { display: none !important; }
-.block-container { padding-top: 1rem; }
-html, body, [data-testid="stMarkdownContainer"] p { font-size: 1.25rem; }
-[data-testid="stMetricValue"] { font-size: 2.6rem; }
+.block-container { padding-top: 0.6rem !important; padding-bottom: 1rem !important; }
+html, body, [data-testid="stMarkdownContainer"] p { font-size: 1.2rem; }
+h1 { font-size: 1.9rem !important; padding: 0.2rem 0 0 0 !important; }
+/* Values read from the back of the room: larger than their labels, whatever the paragraph rule says. */
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.6rem !important; line-height: 1.15; }
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { font-size: 1rem !important; }
+/* No cut text: labels and buttons wrap instead of ending in "…". */
+[data-testid="stMetricLabel"] *, [data-testid="stWidgetLabel"] *, button p, button div {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+.st-key-presenter_bar { border-bottom: 1px solid #e5e7eb; padding-bottom: 0.2rem; }
+.st-key-presenter_bar [data-testid="stPageLink"] p { font-size: 0.95rem !important; }
 </style>
 """  # static text only: no data or user text ever reaches unsafe HTML
 # The Overview's finding and its chart fit above the fold at 1280×720: less space over the title.
@@ -71,6 +79,7 @@ class Page:
     lang: str
     version: str
     db: Database
+    key: str = "page_overview"  # which page (PAGES): the presenter bar links back to it
 
     @property
     def view(self) -> views.View:
@@ -217,10 +226,11 @@ def setup(page_key: str) -> Page:
         st.stop()
     state, problems = ViewState.from_query(params, context)
     lang = state.lang or language_from_locale(st.context.locale)
-    page = Page(state, context, lang, version, db)
+    page = Page(state, context, lang, version, db, page_key)
     _write_canonical_url(page, params)
     if state.present:
         st.html(PRESENTER_CSS)
+        presenter_bar(page)
     if problems:
         st.warning(t("problems_title", lang) + "\n\n" + "\n".join(f"- {problem_text(p, lang)}" for p in problems))
     linked = params.get("v")
@@ -319,6 +329,18 @@ def _apply_period(page: Page) -> None:
     start, end = value
     end_value = None if end == page.context.last_month else end
     st.query_params.from_dict(canonical_query(page, page.state.with_changes(start=start, end=end_value)))
+
+
+def presenter_bar(page: Page) -> None:
+    """Presenter mode's only furniture: the pages (keeping the view), the view in one line, a way out."""
+    query = canonical_query(page)
+    here = next((path for path, key, _ in PAGES if key == page.key), "app.py")
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium", key="presenter_bar"):
+        for path, key, icon in PAGES:
+            if (REPO_ROOT / path).is_file():
+                st.page_link(path, label=t(key, page.lang), icon=icon, query_params=query)
+        st.page_link(here, label=t("present_exit", page.lang), icon=":material/close_fullscreen:",
+                     query_params=canonical_query(page, page.state.with_changes(present=False)))  # fmt: skip
 
 
 def nav_links(page: Page) -> None:

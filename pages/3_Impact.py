@@ -20,7 +20,8 @@ TITLES = {
     "impact_route_shift": t("impact_route_shift", lang),
 }
 
-with ui.guard(page):
+def controls() -> None:
+    """The analysis' own choices (policy, window, metric, areas); presenter mode keeps them in the URL."""
     titles = page.query("all_policies").set_index("policy_id")["title_es" if lang == "es" else "title_en"]
     cols = st.columns([3, 1, 2])
     with cols[0]:
@@ -35,12 +36,21 @@ with ui.guard(page):
         ui.multiselect(page, "treated", t("treated", lang), areas)
     with cols[1]:
         ui.multiselect(page, "control", t("control", lang), areas, placeholder=t("impact_screened", lang))
+
+
+with ui.guard(page):
+    if not state.present:
+        controls()
     prov = t(f"rows_{views.impact_provenance(state)}", lang)
     st.caption(t("impact_uses", lang, prov=prov))
 
     analysis = page.query_view("impact_analysis")
     if analysis.policy_date is not None:
         st.caption(t("impact_policy_line", lang, date=analysis.policy_date, window=state.window))
+    shown_first = None
+    if state.present and analysis.figures:  # on a projector the answer's chart comes first
+        shown_first, fig = analysis.figures[0]
+        ui.chart(page, fig, key=f"{shown_first}_{hash(state)}", name=shown_first)
     st.subheader(t("impact_reading", lang))
     for text in analysis.readings:
         st.markdown(text)
@@ -62,6 +72,8 @@ with ui.guard(page):
             where = ", ".join(t(f"impact_section_{s}", lang) for s in dict.fromkeys(sections) if s != "all")
             st.markdown(f"- {text}" + (f" ({where})" if where else ""))
     for name, fig in analysis.figures:
+        if name == shown_first:
+            continue
         st.subheader(TITLES.get(name, name))
         ui.chart(page, fig, key=f"{name}_{hash(state)}", name=name)
     for title, table in analysis.tables:
