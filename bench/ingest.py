@@ -9,7 +9,8 @@ case that blows up cannot take the machine. `--code DIR` runs the cases against 
 
 Cases (files are generated once into bench/data/ingest/, git-ignored):
     valid_100k      100,000 valid template rows, CSV (about 20 MB)
-    valid_100k_xlsx the same rows as XLSX
+    valid_200k      200,000 valid rows (the row limit), CSV (about 24 MB)
+    valid_100k_xlsx the 100,000 rows as XLSX
     trailing_commas a header of one cell and 400,000 trailing commas, then one row (400 KB)
     parquet_2m      2,000,000 identical rows, Parquet (dictionary + RLE: a few KB)
     parquet_20m     20,000,000 identical rows, Parquet
@@ -34,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "data" / "ingest"
-CASES = ("valid_100k", "valid_100k_xlsx", "trailing_commas", "parquet_2m", "parquet_20m", "xlsx_bomb")
+CASES = ("valid_100k", "valid_200k", "valid_100k_xlsx", "trailing_commas", "parquet_2m", "parquet_20m", "xlsx_bomb")
 REGIONS = ("Huánuco", "Ayacucho", "Cusco", "Junín", "Pasco", "Ucayali", "Loreto", "Puno")
 TYPES = ("airstrip_destroyed", "airstrip_detected", "seizure", "aircraft_interdicted")
 HEADER = ("event_id", "date", "region", "lat", "lon", "event_type", "count", "route", "quantity_kg",
@@ -133,6 +134,7 @@ def xlsx_bomb(unpacked: int = 2**30) -> bytes:
 
 MAKERS = {
     "valid_100k": ("valid_100k.csv", lambda: valid_csv(100_000)),
+    "valid_200k": ("valid_200k.csv", lambda: valid_csv(200_000)),
     "valid_100k_xlsx": ("valid_100k.xlsx", lambda: valid_xlsx(100_000)),
     "trailing_commas": ("trailing_commas.csv", trailing_commas),
     "parquet_2m": ("identical_2m.parquet", lambda: identical_parquet(2_000_000)),
