@@ -6,7 +6,7 @@ Each layer function returns a ``pydeck.Layer`` (the event points: one per colour
 are plain Python records holding only the columns the layer draws or its tooltip shows, with
 coordinates rounded to :data:`COORD_DECIMALS`; colours and radii are computed here, in Python.
 Layer ids are stable so a page can read selections: ``regions``, ``events-<type or route>``,
-``events-hex``, ``recurrent-strips``, ``rivers``, ``region-names``, ``coca-zones``. Record keys are short because they repeat on
+``events-hex``, ``recurrent-strips``, ``rivers``, ``region-outlines``, ``region-names``, ``coca-zones``. Record keys are short because they repeat on
 every row: ``p`` [lon, lat], ``r`` radius (m), ``c`` colour, ``k`` kind, ``n`` count, ``pl`` place,
 ``d`` date, ``pv`` provenance, ``s`` source, ``td`` times destroyed, ``dr`` days to rebuild;
 region records and features carry ``name`` and ``label``.
@@ -292,13 +292,36 @@ def region_layer(
         data={"type": "FeatureCollection", "features": features},
         id=layer_id,
         pickable=True,
-        stroked=True,
+        stroked=False,  # borders are region_outline_layer's: picking a path layer is slow
         filled=True,
         get_fill_color="properties.fill",
-        get_line_color=_rgba(REGION_LINE_RGB, 200),
-        line_width_min_pixels=0.8,
         auto_highlight=True,
         highlight_color=[255, 255, 255, 90],
+    )
+
+
+def region_outline_layer(geojson: dict, *, layer_id: str = "region-outlines") -> pdk.Layer:
+    """The regions' borders, not pickable.
+
+    Kept apart from :func:`region_layer` because deck.gl picks on every pointer-down, and
+    picking the borders' path layer cost ~180 ms in software WebGL (headless Chromium, a
+    laptop without a GPU driver): with the event points on top the press then outlasted
+    the 250 ms a click may take, and clicks were lost (points view only, issue 14).
+    """
+    features = [
+        {"type": "Feature", "properties": {}, "geometry": round_geometry(f["geometry"], COORD_DECIMALS)}
+        for f in geojson.get("features", [])
+        if f.get("geometry")
+    ]
+    return pdk.Layer(
+        "GeoJsonLayer",
+        data={"type": "FeatureCollection", "features": features},
+        id=layer_id,
+        pickable=False,
+        stroked=True,
+        filled=False,
+        get_line_color=_rgba(REGION_LINE_RGB, 200),
+        line_width_min_pixels=0.8,
     )
 
 

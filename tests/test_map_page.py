@@ -235,3 +235,19 @@ def test_any_pick_gives_the_region_under_it(objects, region):
     regions = geo.load_regions(geo_dir=geo.SHIPPED_DIR)
     assert map_view.picked_region({"selection": {"objects": objects}}, regions) == region
     assert map_view.picked_region(None, regions) is None
+
+
+def test_points_view_draws_a_repeatable_sample_keeping_rare_kinds():
+    import pandas as pd
+
+    from lib import map_view
+
+    kinds = ["seizure"] * 9000 + ["flight_detected"] * 900 + ["aircraft_interdicted"] * 100
+    events = pd.DataFrame({"event_id": [f"e{i}" for i in range(len(kinds))], "event_type": kinds})
+    sample = map_view.points_sample(events, "event_type", limit=5000)
+    counts = sample["event_type"].value_counts().to_dict()
+    assert counts == {"seizure": 4500, "flight_detected": 450, "aircraft_interdicted": 100}
+    assert map_view.points_sample(events, "event_type", limit=5000).index.equals(sample.index)
+    assert sample.index.is_monotonic_increasing  # drawn in the query's (date) order
+    small = events.head(100)
+    assert map_view.points_sample(small, "event_type", limit=5000) is small

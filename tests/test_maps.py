@@ -484,3 +484,12 @@ def test_view_fits_the_chosen_regions():
     national = json.loads(maps.build_deck([], height=560).to_json())["initialViewState"]
     assert view["zoom"] > national["zoom"] + 1
     assert lat_min < view["latitude"] < lat_max and lon_min < view["longitude"] < lon_max
+
+
+def test_region_borders_are_not_pickable():
+    # deck.gl picks on every pointer-down; picking the borders' path layer made a press outlast a click
+    fill = layer_json(maps.region_layer(shipped_regions(), metric_frame()))
+    outline = layer_json(maps.region_outline_layer(shipped_regions()))
+    assert fill["pickable"] is True and fill["stroked"] is False
+    assert outline["pickable"] is False and outline["stroked"] is True and outline["filled"] is False
+    assert len(outline["data"]["features"]) == 25
