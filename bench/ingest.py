@@ -1,14 +1,16 @@
 """Upload checks under hostile and large files: median time and peak memory per case.
 
-    python -m bench.ingest [--code DIR] [--cases a,b] [--repeat 3] [--timeout 120]
+    python -m bench.ingest [--code DIR] [--compare DIR] [--cases a,b] [--repeat 3] [--timeout 120]
 
 Each case runs `lib.ingest.load_upload` (what the Data page runs on upload; the CLI reads through
 the same `read_table`) in a fresh process whose address space is capped (RLIMIT_AS 4 GB), so a
 case that blows up cannot take the machine. `--code DIR` runs the cases against another checkout
-(e.g. `git worktree add /tmp/ingest-old HEAD~n`), to compare before and after side by side.
+(e.g. `git worktree add /tmp/ingest-old HEAD~n`); `--compare DIR` runs a second checkout
+alternately with the first, case by case, so both see the same machine load. CPU seconds
+(user + sys of the child) are shown beside wall time: on a shared machine they vary less.
 
 Cases (files are generated once into bench/data/ingest/, git-ignored):
-    valid_100k      100,000 valid template rows, CSV (about 20 MB)
+    valid_100k      100,000 valid rows in Pistas' layout, CSV (about 12 MB)
     valid_200k      200,000 valid rows (the row limit), CSV (about 24 MB)
     valid_100k_xlsx the 100,000 rows as XLSX
     trailing_commas a header of one cell and 400,000 trailing commas, then one row (400 KB)
@@ -158,7 +160,8 @@ resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
 from lib import ingest
 path = sys.argv[1]
 data = open(path, "rb").read()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+usage = resource.getrusage(resource.RUSAGE_SELF)
+before, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 start = time.perf_counter()
 try:
     report = ingest.load_upload(data, os.path.basename(path))
@@ -166,8 +169,9 @@ try:
 except BaseException as exc:
     outcome = f"raised {type(exc).__name__}: {str(exc)[:80]}"
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": seconds, "peak_mb": (peak - before) / 1024, "outcome": outcome}))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime - cpu,
+                  "peak_mb": (usage.ru_maxrss - before) / 1024, "outcome": outcome}))
 """
 
 
@@ -185,33 +189,39 @@ def run_case(code: Path, path: Path, timeout: float) -> dict:
         done = subprocess.run([sys.executable, "-c", CHILD, str(path)], cwd=code, env=env, capture_output=True,
                               text=True, timeout=timeout)  # fmt: skip
     except subprocess.TimeoutExpired:
-        return {"seconds": timeout, "peak_mb": float("nan"), "outcome": f"killed after {timeout:.0f} s"}
+        return {"seconds": timeout, "cpu": float("nan"), "peak_mb": float("nan"), "outcome": f"killed after {timeout:.0f} s"}
     if done.returncode != 0 or not done.stdout.strip():
-        return {"seconds": float("nan"), "peak_mb": float("nan"), "outcome": f"crashed: {done.stderr.strip()[-120:]}"}
+        return {"seconds": float("nan"), "cpu": float("nan"), "peak_mb": float("nan"),
+                "outcome": f"crashed: {done.stderr.strip()[-120:]}"}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--code", type=Path, default=ROOT, help="checkout whose lib.ingest is timed")
+    parser.add_argument("--compare", type=Path, default=None,
+                        help="another checkout, run alternately with --code case by case (same machine load)")  # fmt: skip
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=120)
     args = parser.parse_args(argv)
-    print(f"code: {args.code}")
-    print(f"{'case':<16} {'size':>9} {'median s':>9} {'peak MB':>8}  outcome")
+    codes = [args.code] + ([args.compare] if args.compare else [])
+    print("codes: " + ", ".join(f"[{i}] {c}" for i, c in enumerate(codes)))
+    print(f"{'case':<16} {'code':>4} {'size':>9} {'median s':>9} {'cpu s':>7} {'peak MB':>8}  outcome")
     for case in args.cases.split(","):
         path = case_file(case)
-        runs = []
+        runs: dict[int, list[dict]] = {i: [] for i in range(len(codes))}
         for _ in range(args.repeat):
-            runs.append(run_case(args.code, path, args.timeout))
-            if runs[-1]["seconds"] > 20:  # a slow case: one run says enough
-                break
-        seconds = statistics.median(r["seconds"] for r in runs)
-        peak = max(r["peak_mb"] for r in runs)
+            for i, code in enumerate(codes):  # alternately: both see the same load
+                if not runs[i] or runs[i][-1]["seconds"] <= 20:  # a slow case: one run says enough
+                    runs[i].append(run_case(code, path, args.timeout))
         size = path.stat().st_size
         shown = f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 1024:.0f} KB"
-        print(f"{case:<16} {shown:>9} {seconds:>9.2f} {peak:>8.0f}  {runs[-1]['outcome']}", flush=True)
+        for i, done in runs.items():
+            seconds = statistics.median(r["seconds"] for r in done)
+            cpu = statistics.median(r["cpu"] for r in done)
+            peak = max(r["peak_mb"] for r in done)
+            print(f"{case:<16} {i:>4} {shown:>9} {seconds:>9.2f} {cpu:>7.2f} {peak:>8.0f}  {done[-1]['outcome']}", flush=True)
     return 0
 
 
