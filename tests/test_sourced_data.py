@@ -22,7 +22,7 @@ from lib.schema import (
 )
 
 SOURCED = Path(__file__).parents[1] / "data" / "sourced"
-FACTS_CSV = Path("/work/shared/facts/facts.csv")  # outside the repo; used only when present
+FACTS_CSV = Path(__file__).parents[2] / "shared" / "facts" / "facts.csv"  # ../shared beside the checkout; used only when present
 FILES = (
     "sources.csv",
     "events_reported.csv",

@@ -1,7 +1,7 @@
 """The sourced CSVs against the facts file: coverage of fact_ids, each figure equal to its fact,
 conflicting figures kept apart, the Devida zone panel and its geometry, and the new tables built.
 
-The facts file lives outside the repository (`/work/shared/facts/facts.csv`); the tests that read
+The facts file lives outside the repository (`../shared/facts/facts.csv`, beside the checkout); the tests that read
 it are skipped when it is absent. Figures are compared to the fact's `value`: the numbers in it
 are parsed (thousand separators, "~", ">", ranges "a-b", lists "a / b", "a -> b"), converted to the
 row's unit (t x 1000 = kg, % / 100 = share), and the row's figure must be one of them unless the
@@ -22,7 +22,7 @@ from lib.schema import AREAS, REGIONS
 ROOT = Path(__file__).parents[1]
 SOURCED = ROOT / "data" / "sourced"
 README = SOURCED / "README.md"
-FACTS_CSV = Path("/work/shared/facts/facts.csv")
+FACTS_CSV = ROOT.parent / "shared" / "facts" / "facts.csv"  # beside the checkout, as ../shared
 PROVINCES_GEOJSON = ROOT.parent / "shared" / "geo" / "peru_provincias_light.geojson"
 needs_facts = pytest.mark.skipif(not FACTS_CSV.exists(), reason="shared facts file not available")
 
