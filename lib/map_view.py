@@ -434,7 +434,7 @@ def symbol_items(panel: MapPanel, layer: str, lang: str) -> list[tuple[str, maps
 
 
 _SVG_ROW = 20
-_SVG_FONT = 'font-family="Source Sans Pro, Helvetica Neue, Arial, sans-serif" font-size="13" fill="#31333f"'
+_SVG_FONT = 'font-family="Source Sans Pro, Helvetica Neue, Arial, sans-serif" font-size="13"'
 
 
 def legend_svg(
@@ -451,7 +451,7 @@ def legend_svg(
     rows = []
     y = 18
     lines = (
-        [f'<text x="0" y="{y - 4}" {_SVG_FONT} font-weight="700">{html.escape(title)}</text>']
+        [f'<text x="0" y="{y - 4}" {_SVG_FONT} fill="#31333f" font-weight="700">{html.escape(title)}</text>']
         if title
         else []
     )
@@ -469,7 +469,7 @@ def legend_svg(
             mark = f'<polygon points="{pts}" fill="{colour}"/>'
         else:
             mark = f'<rect x="1" y="{cy - 7}" width="14" height="14" fill="{colour}" stroke="#777" stroke-width="0.5"/>'
-        rows.append(mark + f'<text x="24" y="{cy + 4.5}" {_SVG_FONT}>{html.escape(text)}</text>')
+        rows.append(mark + f'<text x="24" y="{cy + 4.5}" {_SVG_FONT} fill="#31333f">{html.escape(text)}</text>')
         y += _SVG_ROW
     if note:
         y += 4

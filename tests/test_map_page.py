@@ -251,3 +251,17 @@ def test_points_view_draws_a_repeatable_sample_keeping_rare_kinds():
     assert sample.index.is_monotonic_increasing  # drawn in the query's (date) order
     small = events.head(100)
     assert map_view.points_sample(small, "event_type", limit=5000) is small
+
+
+@pytest.mark.parametrize("note", [None, "Both maps use this one scale."])
+def test_legend_svgs_are_well_formed_xml(note):
+    # A browser shows a broken image for an SVG that is not well-formed (a repeated attribute)
+    import xml.etree.ElementTree as ET
+
+    from lib import map_view
+
+    svg = map_view.legend_svg("hectáreas & <coca>", [((1, 2, 3), "a < b"), ("ring", (4, 5, 6), "anillo")], note=note)
+    root = ET.fromstring(svg)
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert texts[:3] == ["hectáreas & <coca>", "a < b", "anillo"]
+    assert (note in texts) if note else len(texts) == 3
