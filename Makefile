@@ -4,19 +4,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test data lint bench bench-interactive install install-dev browser clean-data
+.PHONY: run test data lint lock bench bench-interactive install install-dev browser clean-data
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet pip==26.3  # pinned too: the installer is part of the supply chain
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# Installs come from the lock files: every package, transitive ones too, pinned with its hashes
+# (requirements*.txt say what we ask for; `make lock` turns them into the locks).
+$(VENV)/.installed: requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
 	touch $@
+
+lock:  ## re-pin every dependency with hashes from requirements*.txt (needs network to PyPI)
+	$(BIN)/pip install --quiet uv==0.13.9
+	$(BIN)/uv pip compile requirements.txt --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 -o requirements.lock
+	$(BIN)/uv pip compile requirements-dev.txt --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 -o requirements-dev.lock
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
