@@ -58,6 +58,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lib import codebook
+from lib.safe_csv import safe_csv_bytes, spreadsheet_safe
 from lib.schema import EVENT_COLUMNS, EVENTS_SCHEMA
 
 __all__ = [
@@ -407,35 +408,6 @@ def _require_provenance(df: pd.DataFrame) -> None:
             "Export refused: the table has no 'provenance' column, so simulated rows "
             "could not be told from reported ones."
         )
-
-
-# A text cell starting with one of these is evaluated as a formula by Excel or LibreOffice
-# (OWASP, "CSV Injection"): `=HYPERLINK(...)`, `+cmd|...`, `-2+3`, `@SUM(...)`, and tab or CR first.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot run as formulas: those that would get a leading apostrophe.
-
-    Numbers stay numbers (a negative longitude is not text); only string cells change, and the
-    apostrophe is what the spreadsheets themselves use to mean "this is text".
-    """
-    out = df.copy()
-    for name in out.columns:
-        col = out[name]
-        if not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
-            continue
-        text = col.map(lambda v: isinstance(v, str))
-        risky = text & col.where(text, "").astype(str).str.startswith(_FORMULA_START)
-        if risky.any():
-            out[name] = col.astype(object).where(~risky, "'" + col.where(risky, "").astype(str))
-    return out
-
-
-def safe_csv_bytes(df: pd.DataFrame) -> bytes:
-    """Any table as CSV the way every CSV of the app is written: UTF-8 with BOM, formulas neutralised,
-    CRLF rows (RFC 4180), so a cell holding a bare CR is quoted instead of splitting its row."""
-    return spreadsheet_safe(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def csv_bytes(df: pd.DataFrame, meta: ExportMeta) -> bytes:

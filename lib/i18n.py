@@ -39,6 +39,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "language": ("Language", "Idioma"),
     "present": ("Presenter mode", "Modo presentación"),
     "present_exit": ("Exit presenter mode", "Salir del modo presentación"),
+    "upload_checking": ("Checking {name}…", "Revisando {name}…"),
+    "upload_checked": ("{name} checked in {s} s", "{name} revisado en {s} s"),
     "clear_filters": ("Clear filters", "Quitar filtros"),
     "clear_selection": ("Clear chart selection ({places})", "Quitar selección del gráfico ({places})"),
     "group_by": ("Series by", "Series por"),

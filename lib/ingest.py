@@ -116,6 +116,7 @@ import pyarrow.parquet as pq
 from lib import build as build_mod
 from lib import simulate
 from lib.paths import built_dir, imported_dir, sourced_dir
+from lib.safe_csv import safe_csv_bytes
 from lib.schema import (
     AREA_REGIONS,
     AREAS,
@@ -132,13 +133,13 @@ from lib.schema import (
     fold,
 )
 
-MAX_BYTES = 50 * 2**20  # the file as uploaded (compressed, for XLSX and Parquet)
+MAX_BYTES = 50 * 10**6  # the file as uploaded (compressed, for XLSX and Parquet): "50 MB" as the browser counts it
 # What one file may unpack to, checked while reading (before the rows become Python objects):
 # a few KB of Parquet or XLSX can hold millions of rows or a gigabyte of XML.
 MAX_ROWS = 200_000
 MAX_COLUMNS = 100
 MAX_CELLS = 8_000_000  # rows x header columns: bounds the memory a file's strings take
-MAX_UNPACKED_BYTES = 256 * 2**20  # decoded CSV text, a workbook's XML, Parquet column data
+MAX_UNPACKED_BYTES = 256 * 10**6  # decoded CSV text, a workbook's XML, Parquet column data
 ACLED_URL = "https://acleddata.com/"
 EXIT_OK, EXIT_INVALID, EXIT_INTERNAL = 0, 2, 3
 HISTORY = 2  # earlier import states kept for --rollback (the build keeps 3 versions)
@@ -464,12 +465,13 @@ def _too_large(filename: str, size: int, max_bytes: int) -> IngestError:
 
 
 def _size(n: int) -> str:
-    if n >= 2**30:
-        return f"{n / 2**30:.1f} GB"
-    if n >= 2**20:
-        return f"{n / 2**20:.1f} MB"
-    if n >= 1024:
-        return f"{n / 1024:.1f} KB"
+    """Sizes in decimal units, as browsers and file managers show them (50 MB = 50,000,000 bytes)."""
+    if n >= 10**9:
+        return f"{n / 10**9:.1f} GB"
+    if n >= 10**6:
+        return f"{n / 10**6:.1f} MB"
+    if n >= 1000:
+        return f"{n / 1000:.1f} KB"
     return f"{n} bytes"
 
 
@@ -1638,8 +1640,9 @@ def load_upload(
 
 
 def rejects_csv(report: IngestReport) -> bytes:
-    """The problems as CSV (row, column, value, reason, message), UTF-8 with BOM for Excel."""
-    return report.problems.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    """The problems as CSV (row, column, value, reason, message), UTF-8 with BOM for Excel; a
+    rejected value such as `=HYPERLINK(...)` is echoed inert (lib.safe_csv)."""
+    return safe_csv_bytes(report.problems)
 
 
 def _write_bytes_atomic(path: Path, payload: bytes) -> None:
@@ -1900,7 +1903,7 @@ TEMPLATE_HELP: tuple[tuple[str, str, str], ...] = (
 def template_csv() -> bytes:
     """Pistas' import template as CSV (UTF-8 with BOM): the header and two example rows."""
     frame = pd.DataFrame(list(TEMPLATE_ROWS), columns=list(TEMPLATE_COLUMNS))
-    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    return safe_csv_bytes(frame)
 
 
 def template_xlsx() -> bytes:
@@ -1969,7 +1972,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--acled-event-type", choices=EVENT_TYPES, default=None,
                         help="the event type ACLED rows become (needed for an ACLED export)")  # fmt: skip
     parser.add_argument("--acled-source-url", default=ACLED_URL, help=f"URL cited by ACLED rows (default {ACLED_URL})")
-    parser.add_argument("--max-mb", type=float, default=MAX_BYTES / 2**20, help="size limit in MB (default 50)")
+    parser.add_argument("--max-mb", type=float, default=MAX_BYTES / 10**6, help="size limit in MB (default 50)")
     parser.add_argument("--rollback", action="store_true", help="restore the data as it was before the last import")
     parser.add_argument("--write-template", type=Path, metavar="PATH", help="write the template (.csv or .xlsx) and exit")
     return parser
@@ -2003,7 +2006,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _import_file(args: argparse.Namespace) -> int:
     path: Path = args.file
-    max_bytes = int(args.max_mb * 2**20)
+    max_bytes = int(args.max_mb * 10**6)
     try:
         if path.stat().st_size > max_bytes:  # refused before it is read into memory
             print(f"{path.name}: {_too_large(path.name, path.stat().st_size, max_bytes)}", file=sys.stderr)

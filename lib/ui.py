@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -666,17 +667,23 @@ def upload_section(page: Page) -> None:
         st.session_state.pop("upload_report", None)
         return
     cap = upload_cap_mb()
-    if upload.size > cap * 2**20:
+    if upload.size > cap * 10**6:  # decimal MB, as the browser counts (lib.ingest.MAX_BYTES)
         st.error(t("upload_too_large", lang, size=f"{upload.size / 2**20:.1f}", cap=cap))
         return
     acled_type = st.session_state.get("w_acled_type")
     key = (upload.file_id, acled_type)
     cached = st.session_state.get("upload_report")
     if not cached or cached[0] != key:
-        with st.spinner():
-            report = ingest.load_upload(upload.getvalue(), upload.name, max_bytes=cap * 2**20,
+        # The check is bounded (lib.ingest's limits: 200k rows, 100 columns, 256 MB unpacked; about
+        # 1 s per 100k CSV rows); the status says what is happening and how long it took.
+        with st.status(t("upload_checking", lang, name=plain(upload.name)), expanded=False) as status:
+            started = time.perf_counter()
+            report = ingest.load_upload(upload.getvalue(), upload.name, max_bytes=cap * 10**6,
                                         acled_event_type=acled_type)  # fmt: skip
-        st.session_state["upload_report"] = (key, report)
+            status.update(label=t("upload_checked", lang, name=plain(upload.name),
+                                  s=l10n.number(time.perf_counter() - started, lang, 1)),
+                          state="error" if report.fatal else "complete")  # fmt: skip
+        st.session_state["upload_report"] = (key, report)  # the report only: the file's bytes are not kept
     report = st.session_state["upload_report"][1]
     if report.fatal_reason == ingest.ACLED_TYPE_NEEDED or (report.format == "acled" and acled_type):
         st.selectbox(t("acled_type", lang), EVENT_TYPES, index=None, key="w_acled_type",

@@ -4,7 +4,7 @@ import math
 
 import streamlit as st
 
-from lib import export, queries, ui
+from lib import export, l10n, queries, ui
 from lib.i18n import t
 
 page = ui.setup("page_data")
@@ -14,17 +14,18 @@ ui.title(page, "page_data")
 with ui.guard(page):
     total = page.query("events_count", page.filters)
     pages = max(1, math.ceil(total / queries.PAGE_SIZE))
-    st.subheader(t("rows_in_view", lang, n=f"{total:,}"))
+    st.subheader(t("rows_in_view", lang, n=l10n.number(total, lang)))
     left, right = st.columns([1, 5])
     with left:
         number = st.number_input(t("table_page", lang), min_value=1, max_value=pages,
                                  value=min(state.page, pages), step=1, key=f"table_page_{pages}")  # fmt: skip
-        st.caption(t("of_pages", lang, n=f"{pages:,}"))
+        st.caption(t("of_pages", lang, n=l10n.number(pages, lang)))
     if number != state.page:
         ui.go(page, page=int(number))
     rows = page.query("events_page", page.filters, min(state.page, pages))
-    dates = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c in ("date", "date_end")}
-    st.dataframe(rows, hide_index=True, height=420, column_config=dates)
+    # Headings in the page's language (the downloads keep the machine names; the codebook maps them).
+    dates = {l10n.column_label(c, lang): st.column_config.DateColumn(format="YYYY-MM-DD") for c in ("date", "date_end")}
+    st.dataframe(l10n.display_table(rows, lang), hide_index=True, height=420, column_config=dates)
 
 with ui.guard(page):
     st.subheader(t("sources_cited", lang))
@@ -32,12 +33,12 @@ with ui.guard(page):
     if sources.empty:
         st.caption(t("no_sources", lang))
     else:
-        st.dataframe(sources, hide_index=True, column_config={"url": st.column_config.LinkColumn()})
+        ui.table(page, sources)
 
 with ui.guard(page):
     st.subheader(t("downloads", lang))
     if total > queries.EXPORT_ROW_LIMIT:
-        st.warning(t("export_capped", lang, n=f"{queries.EXPORT_ROW_LIMIT:,}"))
+        st.warning(t("export_capped", lang, n=l10n.number(queries.EXPORT_ROW_LIMIT, lang)))
     filters, db = page.filters, page.db
     meta = ui.export_meta(page, set(state.provenances()), title="Pistas events")
 
@@ -65,6 +66,6 @@ with ui.guard(page):
     ui.upload_section(page)
 
 with ui.guard(page):
-    ui.page_exports(page, title=t("page_data", lang), tables=[(t("rows_in_view", lang, n=f"{total:,}"), rows)])
+    ui.page_exports(page, title=t("page_data", lang), tables=[(t("rows_in_view", lang, n=l10n.number(total, lang)), rows)])
 
 ui.footer(page)

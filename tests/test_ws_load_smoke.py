@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import hashlib
 import os
 import re
@@ -34,6 +35,13 @@ from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench.ws_load import ROOT, Proxy, Run, Server, Session, View
+
+
+def run_coroutine(coro):
+    """asyncio.run in a thread of its own: an earlier test (kaleido, AppTest) may have left an event
+    loop running in this one, and asyncio.run refuses to nest."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -99,7 +107,7 @@ def test_two_sessions_same_kpis(server):
         # overlaps the other's run of another.
         return await asyncio.gather(_session(server.base, VIEWS), _session(server.base, VIEWS[::-1]))
 
-    first, second = asyncio.run(both())
+    first, second = run_coroutine(both())
     _assert_clean(first + second)
     a = {r.view: r.signature() for r in first}
     b = {r.view: r.signature() for r in second}
@@ -150,7 +158,7 @@ def test_nginx_hardening(server, tmp_path):
         assert status == 200 and headers.get("content-encoding") == "gzip", headers
         assert "content-security-policy" in headers
 
-        runs = asyncio.run(_session(proxy.base, VIEWS[:2]))  # the websocket through nginx
+        runs = run_coroutine(_session(proxy.base, VIEWS[:2]))  # the websocket through nginx
         _assert_clean(runs)
     finally:
         proxy.stop()
