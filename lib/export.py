@@ -296,6 +296,8 @@ def _legend_inside(out: go.Figure) -> None:
     """A legend at the right edge of the page can be cut ("VRAEM (simulatec"): put it under the plot."""
     if out.layout.showlegend is False or not any(getattr(tr, "showlegend", None) is not False for tr in out.data):
         return
+    if isinstance(out.layout.meta, dict) and out.layout.meta.get("legend") == "side":
+        return  # a figure that places its own legend beside the plot (the static map)
     out.update_layout(legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.12, "yanchor": "top"})
 
 

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from lib import geo, maps, queries
+from lib import geo, l10n, maps, queries
 from lib.i18n import route_label, t, type_label
 from lib.schema import AREA_REGIONS, canonical_place, canonical_region
 from lib.views import Query, View, policy_label
@@ -401,12 +401,12 @@ def category_items(colour_by: Literal["event_type", "route"], lang: str) -> list
     return [(rgb, name(k, lang)) for k, rgb in colours.items()]
 
 
-def _number(value: float, shade: str) -> str:
+def _number(value: float, shade: str, lang: str = "en") -> str:
+    """A class bound in the page's number format (lib.l10n: 3.750 ha in Spanish)."""
     if shade == "change":
-        return f"{value:+.0%}".replace("+0%", "0%")
-    if abs(value) >= 100 or value == int(value):
-        return f"{value:,.0f}"
-    return f"{value:,.1f}"
+        text = l10n.percent(value, lang)
+        return text if value <= 0 else f"+{text}"
+    return l10n.number(value, lang, 0 if abs(value) >= 100 or value == int(value) else 1)
 
 
 def scale_items(scale: ShadeScale, lang: str) -> list[tuple[maps.RGB, str]]:
@@ -414,7 +414,7 @@ def scale_items(scale: ShadeScale, lang: str) -> list[tuple[maps.RGB, str]]:
     unit = t(SHADE_UNITS.get(scale.shade, "unit_events"), lang)
     items = []
     for b in scale.bins:
-        lo, hi = _number(b.lo, scale.shade), _number(b.hi, scale.shade)
+        lo, hi = _number(b.lo, scale.shade, lang), _number(b.hi, scale.shade, lang)
         text = f"{lo} – {hi}" if lo != hi else lo
         items.append((b.rgb, f"{text} {unit}".strip()))
     items.append((maps.NO_DATA_RGB, t("legend_no_data", lang)))

@@ -876,9 +876,17 @@ def build_deck(
     )
 
 
-def map_attribution(*, basemap: Literal["carto", "none"], boundaries: bool = True) -> str:
-    """Attribution line for under the map: boundaries/rivers, plus CARTO/OSM when tiles show."""
-    parts = [GEO_ATTRIBUTION] if boundaries else []
+GEO_ATTRIBUTION_EN = ("Boundaries: INEI (Peru), via josedaniel-cb/limites-peru-geojson (MIT). "
+                      "Rivers: Natural Earth (public domain).")  # fmt: skip
+BASEMAP_ATTRIBUTION_EN = "Basemap: © CARTO, © OpenStreetMap contributors"
+
+
+def map_attribution(*, basemap: Literal["carto", "none"], boundaries: bool = True, lang: str = "es") -> str:
+    """Attribution line for under the map, in the page's language: boundaries/rivers, plus
+    CARTO/OSM when tiles show (the Spanish line is the one the data's README gives)."""
+    geo_line, tiles = (GEO_ATTRIBUTION, BASEMAP_ATTRIBUTION) if lang == "es" else (GEO_ATTRIBUTION_EN,
+                                                                                   BASEMAP_ATTRIBUTION_EN)  # fmt: skip
+    parts = [geo_line] if boundaries else []
     if basemap == "carto":
-        parts.append(BASEMAP_ATTRIBUTION)
+        parts.append(tiles)
     return " ".join(parts)

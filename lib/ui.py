@@ -437,29 +437,39 @@ def chart(page: Page, fig, *, key: str, name: str, select: bool = False):
     config = {**export.plotly_download_config(stem), **l10n.plotly_config(page.lang)}  # Plotly's own locale
     event = (st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", config=config)
              if select else st.plotly_chart(fig, key=key, config=config))  # fmt: skip
+    image_downloads(page, lambda: fig, key=key, name=name, stem=stem)
+    return event
+
+
+def image_downloads(page: Page, make: Callable[[], object], *, key: str, name: str, stem: str) -> None:
+    """PNG and SVG of a figure that describe themselves; the figure is made and drawn on click only."""
     with st.popover(t("download_image", page.lang), icon=":material/image:"):
         ok, why = _images_available()
         if not ok:
             st.caption(t("images_unavailable", page.lang, reason=why))
-        else:
-            view, version, link, query = page.view, page.version, share_link(page), page.query
+            return
+        view, version, link, query = page.view, page.version, share_link(page), page.query
 
-            def render(fmt: str) -> bytes:  # on click only: kaleido takes a second or two
-                return views.image(fig, view, version, fmt, name=name, link=link, query=query)
+        def render(fmt: str) -> bytes:  # on click only: kaleido takes a second or two
+            return views.image(make(), view, version, fmt, name=name, link=link, query=query)
 
-            download("PNG", lambda: render("png"), f"{stem}.png", "image/png", f"{key}_png")
-            download("SVG", lambda: render("svg"), f"{stem}.svg", "image/svg+xml", f"{key}_svg")
-    return event
+        download("PNG", lambda: render("png"), f"{stem}.png", "image/png", f"{key}_png")
+        download("SVG", lambda: render("svg"), f"{stem}.svg", "image/svg+xml", f"{key}_svg")
 
 
 def page_exports(page: Page, *, title: str, kpis: Callable[[], list[tuple[str, str]]] | None = None,
-                 tables: list[tuple[str, object]] | None = None, paragraphs: list[str] | None = None) -> None:  # fmt: skip
+                 tables: list[tuple[str, object]] | None = None, paragraphs: list[str] | None = None,
+                 more_figures: Callable[[], list[tuple[str, object]]] | None = None) -> None:  # fmt: skip
     """The report of this page (HTML) and the bundle of the whole view (zip), made on click.
 
     `kpis` is a callable so the report's figures are computed only when it is downloaded. The
     bundle holds the view's charts and this page's own charts and tables (the Impact page's too).
     """
-    figures = list(st.session_state.get("_figures", {}).items())
+    drawn = list(st.session_state.get("_figures", {}).items())
+
+    def figures() -> list:  # the page's charts, and figures made only for the files (the Map's image)
+        return drawn + (more_figures() if more_figures else [])
+
     db, view, version, link = page.db, page.view, page.version, share_link(page)
     stem = export.export_filename("view", list(page.state.areas), page.state.start,
                                   page.state.end or page.context.last_month, "zip")[: -len(".zip")]  # fmt: skip
@@ -467,12 +477,12 @@ def page_exports(page: Page, *, title: str, kpis: Callable[[], list[tuple[str, s
     cols = st.columns(2)
     with cols[0]:
         download(t("download_report", page.lang),
-                 lambda: views.report(query, view, version=version, link=link, title=title, figures=figures,
+                 lambda: views.report(query, view, version=version, link=link, title=title, figures=figures(),
                                       kpis=kpis() if kpis else [], tables=tables or [], paragraphs=paragraphs),
                  f"{stem}_report.html", "text/html", "download_report")  # fmt: skip
     with cols[1]:
         download(t("download_bundle", page.lang),
-                 lambda: views.bundle(db, view, version=version, link=link, figures=figures, tables=tables or []),
+                 lambda: views.bundle(db, view, version=version, link=link, figures=figures(), tables=tables or []),
                  f"{stem}.zip", "application/zip", "download_bundle")  # fmt: skip
 
 

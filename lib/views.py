@@ -159,7 +159,7 @@ _TITLE_KEYS = {
     "overview_story": "story_title", "impact_effects": "impact_effects", "impact_its": "impact_its",
     "impact_sensitivity": "impact_sensitivity", "impact_event_study": "impact_event_study",
     "impact_placebos": "impact_placebos", "impact_before_after": "impact_before_after",
-    "impact_displacement": "impact_displacement", "impact_route_shift": "impact_route_shift",
+    "impact_displacement": "impact_displacement", "impact_route_shift": "impact_route_shift", "map": "page_map",
 }  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib import map_view, maps, ui
+from lib import export, map_export, map_view, maps, ui
 from lib.i18n import place_phrase, t
 from lib.map_view import MAP_HEIGHT
 from lib.views import policy_label
@@ -13,8 +13,14 @@ ui.title(page, "page_map")
 regions_geo, _ = ui.boundaries()
 
 
+_POLICY_NAME: list[str] = []
+
+
 def policy_name() -> str:
-    return policy_label(page.query, state.policy, lang)
+    """The policy's title, looked up once per run (the shade selector asks for it per option)."""
+    if not _POLICY_NAME:
+        _POLICY_NAME.append(policy_label(page.query, state.policy, lang))
+    return _POLICY_NAME[0]
 
 
 def controls() -> None:
@@ -64,7 +70,8 @@ def legends(panel: map_view.MapPanel) -> None:
 
 
 with ui.guard(page):
-    controls()
+    if not state.present:  # on a projector the map comes first; its choices stay in the URL
+        controls()
     if state.split:
         for col, which in zip(st.columns(2), ("before", "after"), strict=True):
             with col:
@@ -74,7 +81,8 @@ with ui.guard(page):
                 st.markdown(f"**{heading}**")
                 draw(panel, f"map_{which}_{hash(state)}", shading_legend=True)
     else:
-        ui.playback(page, ui.month_list(state.start, state.end or ctx.last_month))
+        if not state.present:
+            ui.playback(page, ui.month_list(state.start, state.end or ctx.last_month))
         panel = page.map_panel("whole")
         if state.month:
             st.metric(t("playback", lang), t("month_counter", lang, month=state.month, n=f"{panel.events:,}"))
@@ -86,6 +94,24 @@ with ui.guard(page):
         st.caption(t("basemap_tiles_note", lang))
     if regions_geo.notice:  # in plain words; the detail (paths, errors) stays in regions_geo.message
         st.info(t(f"geo_notice_{regions_geo.notice}", lang))
-    st.caption(maps.map_attribution(basemap=state.basemap, boundaries=regions_geo.geojson is not None))
+    st.caption(maps.map_attribution(basemap=state.basemap, boundaries=regions_geo.geojson is not None, lang=lang))
+
+with ui.guard(page):  # the map as an image (drawn again by Plotly, offline), its tables, the report
+    st.subheader(t("exports", lang))
+    query, view = page.query, page.view
+    stem = export.export_filename("map", list(state.areas), state.start, state.end or ctx.last_month, "png")[:-4]
+    cols = st.columns(3)
+    with cols[0]:
+        ui.image_downloads(page, lambda: map_export.static_map(query, view, regions_geo), key="map_image",
+                           name="map", stem=stem)  # fmt: skip
+    with cols[1]:
+        ui.download(t("map_points_csv", lang), lambda: export.safe_csv_bytes(map_export.points_table(query, view)),
+                    f"{stem}_points.csv", "text/csv", "map_points_csv")  # fmt: skip
+    with cols[2]:
+        ui.download(t("map_regions_csv", lang), lambda: export.safe_csv_bytes(map_export.region_table(query, view)),
+                    f"{stem}_regions.csv", "text/csv", "map_regions_csv")  # fmt: skip
+    ui.page_exports(page, title=t("page_map", lang),
+                    tables=[(t("map_regions_table", lang), map_export.region_table(query, view))],
+                    more_figures=lambda: [("map", map_export.static_map(query, view, regions_geo))])  # fmt: skip
 
 ui.footer(page)

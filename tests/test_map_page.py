@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib import maps
 from lib.schema import REGIONS
 from tests.conftest import run_page
 
@@ -103,7 +104,6 @@ def svg_texts(svg: str) -> list[str]:
 
 
 def test_map_draws_peru_with_no_setting_and_no_network(no_network):
-    from lib import geo
 
     at = run_map()
     assert not at.exception
@@ -115,7 +115,7 @@ def test_map_draws_peru_with_no_setting_and_no_network(no_network):
     assert "Ucayali" in {r["t"] for r in layers["region-names"]["data"]}
     assert deck(at)["mapStyle"] == "/app/static/carto-style.json"  # served here: reads offline
     captions = [c.value for c in at.caption]
-    assert any(geo.GEO_ATTRIBUTION in c for c in captions)
+    assert any(maps.GEO_ATTRIBUTION_EN in c for c in captions)  # in the page's language (English here)
     assert not at.info  # nothing went wrong, so nothing to say
     assert not any("Errno" in c for c in captions)
 

@@ -159,7 +159,7 @@ def test_default_map_reads_offline_with_regions_names_and_legend(bare_server, of
     shaded = {c for c in colours if c[0] > 200 and c[2] < 200 and c[0] - c[2] > 60}
     assert shaded, colours
     body = page.inner_text("body")
-    assert "Límites: INEI (Perú), vía josedaniel-cb/limites-peru-geojson (MIT)" in body
+    assert "Boundaries: INEI (Peru), via josedaniel-cb/limites-peru-geojson (MIT)" in body  # in the page's language
     assert "Errno" not in body and "Name or service not known" not in body
     assert page.locator("[data-testid='stImage'] img").count() >= 3  # the legends
     # only CARTO's tiles were asked for off this machine, and they failed quietly

@@ -1,0 +1,96 @@
+"""The Map page's exports: a static map image and the tables behind the map.
+
+deck.gl draws in the browser, so a server-side image of the map is drawn again with Plotly (a
+choropleth of the same regions in the same shading classes, the same located events as dots, the
+shipped boundaries and no tiles), which kaleido renders offline like every other chart. The image
+then carries the page's title, view, sources, link and data version (lib.views.image).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from lib import geo, maps
+from lib.i18n import t, type_label
+from lib.map_view import POINTS_DRAWN, period_filters, points_sample, region_metric, scale_items, shade_scale
+from lib.views import Query, View
+
+
+def region_table(query: Query, view: View, which: str = "whole") -> pd.DataFrame:
+    """region, value, label: what the map shades, one row per region."""
+    metric, _ = region_metric(query, view, period_filters(query, view, which))
+    return metric[["region", "value", "label"]].sort_values("region").reset_index(drop=True)
+
+
+def points_table(query: Query, view: View, which: str = "whole") -> pd.DataFrame:
+    """The located events in the map's period (the same repeatable sample the map draws from)."""
+    events = query("events_for_map", period_filters(query, view, which))
+    cols = ["event_id", "date", "event_type", "route", "count", "provenance", "area", "region", "place", "lat",
+            "lon", "airstrip_id", "times_destroyed", "source_id", "source_title"]  # fmt: skip
+    return events[[c for c in cols if c in events.columns]].reset_index(drop=True)
+
+
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def _rings(geometry: dict) -> list[list[list[float]]]:
+    """The outer rings of a (Multi)Polygon (lakes are left filled: a national map does not miss them)."""
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    return [polygon[0] for polygon in polygons]
+
+
+def _outline(rings: list[list[list[float]]]) -> tuple[list, list]:
+    """Rings as one x/y run, None between them, for a single filled trace."""
+    xs: list = []
+    ys: list = []
+    for ring in rings:
+        xs += [pt[0] for pt in ring] + [None]
+        ys += [pt[1] for pt in ring] + [None]
+    return xs, ys
+
+
+def static_map(query: Query, view: View, regions: geo.GeoResult, which: str = "whole") -> go.Figure:
+    """The map as a Plotly figure: shaded regions (the page's classes), events as dots, no tiles.
+
+    Plain x/y traces (longitude, latitude) rather than Plotly's geo traces: those fetch a world
+    topojson from a CDN, and the export must work offline.
+    """
+    lang, state = view.lang, view.state
+    f = period_filters(query, view, which)
+    metric, legend_title = region_metric(query, view, f)
+    scale = shade_scale(query, view, which)
+    fig = go.Figure()
+    if regions.geojson is not None:
+        values = metric.set_index("region")["value"]
+        by_colour: dict[str, list] = {}
+        for feat in regions.geojson["features"]:
+            value = values.get(feat["properties"]["name"])
+            colour = _hex(maps.colour_for_value(None if value is None or pd.isna(value) else float(value), scale.bins))
+            by_colour.setdefault(colour, []).extend(_rings(feat["geometry"]))
+        for colour, rings in by_colour.items():  # one filled trace per class: the page's scale exactly
+            xs, ys = _outline(rings)
+            fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", fillcolor=colour, mode="lines",
+                                     line={"color": "#5a5a5a", "width": 0.6}, hoverinfo="skip",
+                                     showlegend=False, meta="region"))  # fmt: skip
+    events = points_sample(query("events_for_map", f), state.colour, limit=POINTS_DRAWN)
+    key = "event_type" if state.colour == "event_type" else "route"
+    colours = maps.EVENT_TYPE_COLOURS if key == "event_type" else maps.ROUTE_COLOURS
+    for value, part in events.groupby(key, sort=True):
+        name = type_label(str(value), lang) if key == "event_type" else t(f"route_{value}", lang)
+        fig.add_trace(go.Scatter(
+            x=part["lon"], y=part["lat"], mode="markers", name=name, hoverinfo="skip",
+            marker={"size": 4, "color": _hex(colours.get(str(value), maps.UNKNOWN_RGB)), "opacity": 0.75},
+        ))  # fmt: skip
+    for rgb, label in scale_items(scale, lang):  # the shading classes, as the page's legend lists them
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=label, legendgroup="shade",
+                                 marker={"size": 12, "symbol": "square", "color": _hex(rgb)}))  # fmt: skip
+    hidden = {"visible": False, "showgrid": False, "zeroline": False}
+    fig.update_xaxes(**hidden, range=[-81.6, -68.4])
+    fig.update_yaxes(**hidden, range=[-18.6, 0.2], scaleanchor="x", scaleratio=1.014)  # ~1/cos(9.5°)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10}, height=900, paper_bgcolor="white",
+                      plot_bgcolor="white", meta={"legend": "side"},
+                      legend={"title": {"text": legend_title}, "x": 1.0, "xanchor": "left", "y": 1,
+                              "yanchor": "top"})  # fmt: skip
+    return fig
