@@ -41,6 +41,7 @@ browser:  ## Debian packages for the tests: chromium (browser tests, image expor
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .  # one layout for everyone: run `ruff format .` before committing
 
 test: install-dev browser lint  ## ruff, then the whole pytest suite (browser tests included)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest  # small statsmodels fits: BLAS threads only add contention

@@ -33,31 +33,51 @@ with ui.guard(page):
     with left:
         ui.select(page, "metric", t("metric", lang), EVENT_TYPES, lambda v: type_label(v, lang))
     with right:
-        ui.select(page, "by", t("group_by", lang), ("area", "region"), lambda v: t(f"by_{v}", lang), segmented=True)
+        ui.select(
+            page, "by", t("group_by", lang), ("area", "region"), lambda v: t(f"by_{v}", lang), segmented=True
+        )
     what = type_label(state.metric, lang)
     if state.data == "reported":  # sourced rows by year, each its own point: no monthly zeros
         fig, rows = page.query_view("story.reported_annual")
         if fig is None:
             st.info(t("empty_view", lang, what=what))
         else:
-            event = ui.chart(page, fig, key=f"overview_reported_{hash(state)}", name="overview_reported", select=True)
+            event = ui.chart(
+                page, fig, key=f"overview_reported_{hash(state)}", name="overview_reported", select=True
+            )
             ui.cross_filter(page, event)
             with st.expander(t("reported_rows_table", lang)):
-                ui.sourced_table(page, rows, ["year", "group", "value", "unit", "date", "date_end", "source_title",
-                                              "source_url", "event_id"])  # fmt: skip
+                ui.sourced_table(
+                    page,
+                    rows,
+                    [
+                        "year",
+                        "group",
+                        "value",
+                        "unit",
+                        "date",
+                        "date_end",
+                        "source_title",
+                        "source_url",
+                        "event_id",
+                    ],
+                )
     else:
         fig = page.query_view("overview_series")
         if not fig.data:
             st.info(t("empty_view", lang, what=what))
         else:
             st.caption(t("cross_filter_help", lang))
-            event = ui.chart(page, fig, key=f"overview_series_{hash(state)}", name="overview_series", select=True)
+            event = ui.chart(
+                page, fig, key=f"overview_series_{hash(state)}", name="overview_series", select=True
+            )
             ui.cross_filter(page, event)
 
 with ui.guard(page):
     st.subheader(t("exports", lang))
     db, view = page.db, page.view
-    ui.page_exports(page, title=t("app_title", lang),
-                    kpis=lambda: views.overview_kpis(views.direct_query(db), view))  # fmt: skip
+    ui.page_exports(
+        page, title=t("app_title", lang), kpis=lambda: views.overview_kpis(views.direct_query(db), view)
+    )
 
 ui.footer(page)

@@ -39,6 +39,7 @@ def _normal(frame: pd.DataFrame) -> pd.DataFrame:
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
+
     def key(col: pd.Series) -> np.ndarray:  # floats rounded, so rounding noise cannot reorder rows
         values = col.round(6) if col.dtype == "float64" else col
         return values.astype(object).map(str).to_numpy()
@@ -60,7 +61,9 @@ def assert_frames_equal(name: str, duck: pd.DataFrame, pand: pd.DataFrame, order
         if x.dtype == "float64" and y.dtype == "float64":
             if not np.allclose(x.to_numpy(), y.to_numpy(), rtol=RTOL, atol=1e-9, equal_nan=True):
                 bad = np.flatnonzero(~np.isclose(x.to_numpy(), y.to_numpy(), rtol=RTOL, equal_nan=True))
-                raise Mismatch(f"{name}.{col}: first difference at row {bad[0]}: {x.iloc[bad[0]]} != {y.iloc[bad[0]]}")
+                raise Mismatch(
+                    f"{name}.{col}: first difference at row {bad[0]}: {x.iloc[bad[0]]} != {y.iloc[bad[0]]}"
+                )
         elif x.dtype.kind == "M" and y.dtype.kind == "M":
             if not x.equals(y):
                 raise Mismatch(f"{name}.{col}: dates differ")

@@ -62,8 +62,9 @@ def ensure_data(size: int, root: Path = BENCH_DATA, log=print) -> dict:
     if manifest is None:
         log(f"building {size:,} events into {built} …")
         data_dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "bench.datasets", str(size), str(data_dir)],
-                       cwd=REPO_ROOT, check=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "bench.datasets", str(size), str(data_dir)], cwd=REPO_ROOT, check=True
+        )
         manifest = existing(built, size)
         if manifest is None:
             raise RuntimeError(f"the build of {size} events left no usable manifest in {built}")

@@ -78,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     state = ViewState() if args.default else random_states(ctx, args.states, args.seed)[args.view]
     page = next((p for p, names in PAGE_QUERIES.items() if args.query in names), None)
     if page is None:
-        raise SystemExit(f"unknown query {args.query!r}; one of {sorted(n for v in PAGE_QUERIES.values() for n in v)}")
+        raise SystemExit(
+            f"unknown query {args.query!r}; one of {sorted(n for v in PAGE_QUERIES.values() for n in v)}"
+        )
     print(f"view: {state.to_query() or '(default)'}")
     for sql, params in statements(db, page, args.query, state, ctx):
         print("\n" + "=" * 100 + f"\n{sql.strip()}\nparams: {params}")
@@ -88,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 cur.execute(sql, params).fetchall()
                 times.append(time.perf_counter() - started)
-            print(f"median {statistics.median(times) * 1000:.1f} ms over {args.repeat} runs "
-                  f"(min {min(times) * 1000:.1f})")  # fmt: skip
+            print(
+                f"median {statistics.median(times) * 1000:.1f} ms over {args.repeat} runs "
+                f"(min {min(times) * 1000:.1f})"
+            )
             plan = cur.execute("EXPLAIN ANALYZE " + sql, params).fetchall()
             print(plan[0][1])
     return 0

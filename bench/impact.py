@@ -58,15 +58,28 @@ FOOTER_DRAWN = """() => { const done = [...document.querySelectorAll('[data-test
 
 def views_for(n: int, seed: int) -> list[dict]:
     rng = random.Random(seed)
-    return [{"metric": rng.choice(METRICS), "window": rng.choice(WINDOWS), "treated": rng.choice(AREAS),
-             "lang": rng.choice(("en", "es"))} for _ in range(n)]  # fmt: skip
+    return [
+        {
+            "metric": rng.choice(METRICS),
+            "window": rng.choice(WINDOWS),
+            "treated": rng.choice(AREAS),
+            "lang": rng.choice(("en", "es")),
+        }
+        for _ in range(n)
+    ]
 
 
 def analysis_times(root: Path, specs: list[dict]) -> list[float]:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(root)}
     env.pop("PISTAS_DATA_DIR", None)
-    done = subprocess.run([sys.executable, "-c", WORKER, str(root), json.dumps(specs)], cwd=root, env=env,
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER, str(root), json.dumps(specs)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -84,9 +97,23 @@ def server_times(root: Path, specs: list[dict]) -> list[float]:
     port = _free_port()
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     env.pop("PISTAS_DATA_DIR", None)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true"], cwd=root, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+        ],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     out = []
     try:
         with sync_playwright() as pw:
@@ -124,8 +151,12 @@ def _wait_ready(browser, port: int) -> None:
 
 def summary(times: list[float]) -> dict[str, float]:
     ordered = sorted(times)
-    return {"n": len(times), "p50": statistics.median(ordered),
-            "p95": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], "max": ordered[-1]}  # fmt: skip
+    return {
+        "n": len(times),
+        "p50": statistics.median(ordered),
+        "p95": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
+        "max": ordered[-1],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,15 +172,17 @@ def main(argv: list[str] | None = None) -> int:
     for name, root in roots.items():  # alternate in halves so drift hits both
         results[name] = {"analysis": analysis_times(root, [dict(s) for s in specs[: len(specs) // 2]])}
     for name, root in roots.items():
-        results[name]["analysis"] += analysis_times(root, [dict(s) for s in specs[len(specs) // 2:]])
+        results[name]["analysis"] += analysis_times(root, [dict(s) for s in specs[len(specs) // 2 :]])
     loads = views_for(args.loads, args.seed + 1)
     for name, root in roots.items():
         results[name]["server"] = server_times(root, loads)
     report = {name: {k: summary(v) for k, v in r.items()} for name, r in results.items()}
     for name, parts in report.items():
         for part, s in parts.items():
-            print(f"{name:5s} {part:8s} n={s['n']:3d}  p50 {s['p50'] * 1000:7.0f} ms  p95 {s['p95'] * 1000:7.0f} ms"
-                  f"  max {s['max'] * 1000:7.0f} ms")  # fmt: skip
+            print(
+                f"{name:5s} {part:8s} n={s['n']:3d}  p50 {s['p50'] * 1000:7.0f} ms  p95 {s['p95'] * 1000:7.0f} ms"
+                f"  max {s['max'] * 1000:7.0f} ms"
+            )
     if "base" in report:
         for part in ("analysis", "server"):
             ratio = report["now"][part]["p50"] / report["base"][part]["p50"]

@@ -37,23 +37,55 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "data" / "ingest"
-CASES = ("valid_100k", "valid_200k", "valid_100k_xlsx", "trailing_commas", "parquet_2m", "parquet_20m", "xlsx_bomb")
+CASES = (
+    "valid_100k",
+    "valid_200k",
+    "valid_100k_xlsx",
+    "trailing_commas",
+    "parquet_2m",
+    "parquet_20m",
+    "xlsx_bomb",
+)
 REGIONS = ("Huánuco", "Ayacucho", "Cusco", "Junín", "Pasco", "Ucayali", "Loreto", "Puno")
 TYPES = ("airstrip_destroyed", "airstrip_detected", "seizure", "aircraft_interdicted")
-HEADER = ("event_id", "date", "region", "lat", "lon", "event_type", "count", "route", "quantity_kg",
-          "notes", "source_title", "source_url", "source_publisher")  # fmt: skip
+HEADER = (
+    "event_id",
+    "date",
+    "region",
+    "lat",
+    "lon",
+    "event_type",
+    "count",
+    "route",
+    "quantity_kg",
+    "notes",
+    "source_title",
+    "source_url",
+    "source_publisher",
+)
 
 
 def valid_rows(n: int) -> list[list[str]]:
     """n distinct valid rows in Pistas' layout (varied dates, regions, numbers)."""
     rows = []
     for i in range(n):
-        rows.append([
-            f"b-{i}", f"{2012 + i % 12}-{1 + i % 12:02d}-{1 + i % 28:02d}", REGIONS[i % len(REGIONS)],
-            f"{-9 - (i % 500) / 1000:.4f}", f"{-75 - (i % 700) / 1000:.4f}", TYPES[i % len(TYPES)],
-            str(1 + i % 3), "air", f"{(i % 90) * 1.5:.1f}" if i % 4 == 3 else "", f"bench row {i}",
-            f"Report {i % 50}", f"https://example.org/r/{i % 50}", "Bench",
-        ])  # fmt: skip
+        rows.append(
+            [
+                f"b-{i}",
+                f"{2012 + i % 12}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                REGIONS[i % len(REGIONS)],
+                f"{-9 - (i % 500) / 1000:.4f}",
+                f"{-75 - (i % 700) / 1000:.4f}",
+                TYPES[i % len(TYPES)],
+                str(1 + i % 3),
+                "air",
+                f"{(i % 90) * 1.5:.1f}" if i % 4 == 3 else "",
+                f"bench row {i}",
+                f"Report {i % 50}",
+                f"https://example.org/r/{i % 50}",
+                "Bench",
+            ]
+        )
     return rows
 
 
@@ -90,8 +122,13 @@ def identical_parquet(n: int, chunk: int = 1_000_000) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    values = {"date": "2015-01-01", "event_type": "seizure", "region": "Cusco",
-              "source_title": "Report", "source_url": "https://example.org/r"}  # fmt: skip
+    values = {
+        "date": "2015-01-01",
+        "event_type": "seizure",
+        "region": "Cusco",
+        "source_title": "Report",
+        "source_url": "https://example.org/r",
+    }
     schema = pa.schema([(c, pa.dictionary(pa.int32(), pa.string())) for c in values])
     sink = io.BytesIO()
     with pq.ParquetWriter(sink, schema) as writer:
@@ -116,7 +153,10 @@ def xlsx_bomb(unpacked: int = 2**30) -> bytes:
     row = b'<row><c t="inlineStr"><is><t>2015-01-01</t></is></c><c t="inlineStr"><is><t>seizure</t></is></c></row>'
     block = row * (2**20 // len(row))
     sink = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(skeleton.getvalue())) as src, zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as out:
+    with (
+        zipfile.ZipFile(io.BytesIO(skeleton.getvalue())) as src,
+        zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
         for item in src.infolist():
             if item.filename != "xl/worksheets/sheet1.xml":
                 out.writestr(item, src.read(item))
@@ -124,8 +164,10 @@ def xlsx_bomb(unpacked: int = 2**30) -> bytes:
             info = zipfile.ZipInfo(item.filename, date_time=item.date_time)
             info.compress_type = zipfile.ZIP_DEFLATED
             with out.open(info, "w", force_zip64=True) as sheet:
-                sheet.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet '
-                            b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')  # fmt: skip
+                sheet.write(
+                    b'<?xml version="1.0" encoding="UTF-8"?><worksheet '
+                    b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+                )
                 written = 0
                 while written < unpacked:
                     sheet.write(block)
@@ -184,23 +226,47 @@ def data_dir() -> Path:
 
 
 def run_case(code: Path, path: Path, timeout: float) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(code), "PISTAS_DATA_DIR": str(data_dir()), "OPENBLAS_NUM_THREADS": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(code),
+        "PISTAS_DATA_DIR": str(data_dir()),
+        "OPENBLAS_NUM_THREADS": "1",
+    }
     try:
-        done = subprocess.run([sys.executable, "-c", CHILD, str(path)], cwd=code, env=env, capture_output=True,
-                              text=True, timeout=timeout)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, str(path)],
+            cwd=code,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
-        return {"seconds": timeout, "cpu": float("nan"), "peak_mb": float("nan"), "outcome": f"killed after {timeout:.0f} s"}
+        return {
+            "seconds": timeout,
+            "cpu": float("nan"),
+            "peak_mb": float("nan"),
+            "outcome": f"killed after {timeout:.0f} s",
+        }
     if done.returncode != 0 or not done.stdout.strip():
-        return {"seconds": float("nan"), "cpu": float("nan"), "peak_mb": float("nan"),
-                "outcome": f"crashed: {done.stderr.strip()[-120:]}"}
+        return {
+            "seconds": float("nan"),
+            "cpu": float("nan"),
+            "peak_mb": float("nan"),
+            "outcome": f"crashed: {done.stderr.strip()[-120:]}",
+        }
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--code", type=Path, default=ROOT, help="checkout whose lib.ingest is timed")
-    parser.add_argument("--compare", type=Path, default=None,
-                        help="another checkout, run alternately with --code case by case (same machine load)")  # fmt: skip
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        help="another checkout, run alternately with --code case by case (same machine load)",
+    )
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=120)
@@ -221,7 +287,10 @@ def main(argv: list[str] | None = None) -> int:
             seconds = statistics.median(r["seconds"] for r in done)
             cpu = statistics.median(r["cpu"] for r in done)
             peak = max(r["peak_mb"] for r in done)
-            print(f"{case:<16} {i:>4} {shown:>9} {seconds:>9.2f} {cpu:>7.2f} {peak:>8.0f}  {done[-1]['outcome']}", flush=True)
+            print(
+                f"{case:<16} {i:>4} {shown:>9} {seconds:>9.2f} {cpu:>7.2f} {peak:>8.0f}  {done[-1]['outcome']}",
+                flush=True,
+            )
     return 0
 
 

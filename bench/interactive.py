@@ -31,7 +31,12 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PAGES = {"overview": "app.py", "routes": "pages/1_Routes.py", "data": "pages/4_Data.py", "map": "pages/2_Map.py"}
+PAGES = {
+    "overview": "app.py",
+    "routes": "pages/1_Routes.py",
+    "data": "pages/4_Data.py",
+    "map": "pages/2_Map.py",
+}
 LOADS = {"map_points": "/Map?basemap=none", "map_hex": "/Map?basemap=none&layer=hex", "data": "/Data"}
 FIRST_MAP_DRAW = "() => (window.__draws.find(d => d[1] > 300) || [null])[0]"
 FOOTER_DRAWN = """() => { const done = [...document.querySelectorAll('[data-testid=stCaptionContainer]')]
@@ -41,8 +46,12 @@ FOOTER_DRAWN = """() => { const done = [...document.querySelectorAll('[data-test
 
 def summary(values: list[float]) -> dict:
     ordered = sorted(values)
-    return {"n": len(ordered), "median": round(statistics.median(ordered), 1),
-            "p95": round(ordered[round(0.95 * (len(ordered) - 1))], 1), "max": round(ordered[-1], 1)}  # fmt: skip
+    return {
+        "n": len(ordered),
+        "median": round(statistics.median(ordered), 1),
+        "p95": round(ordered[round(0.95 * (len(ordered) - 1))], 1),
+        "max": round(ordered[-1], 1),
+    }
 
 
 # ---- 1. server time: runs inside the checkout under test (its own lib/, its own pages) ---------
@@ -76,11 +85,15 @@ def server_times(roots: dict[str, Path], views: list[dict[str, str]], rounds: in
     times: dict[str, dict[str, list[float]]] = {name: {p: [] for p in PAGES} for name in roots}
     for r in range(rounds):
         part = views[r::rounds]
-        for name, root in (list(roots.items()) if r % 2 == 0 else list(roots.items())[::-1]):
+        for name, root in list(roots.items()) if r % 2 == 0 else list(roots.items())[::-1]:
             with tempfile.NamedTemporaryFile(suffix=".json") as out:
                 # This file run as a script: sys.path[0] is bench/, so `lib` is the checkout's own.
-                done = subprocess.run([sys.executable, __file__, "--worker", str(root), json.dumps(part), out.name],
-                                      cwd=root, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                done = subprocess.run(
+                    [sys.executable, __file__, "--worker", str(root), json.dumps(part), out.name],
+                    cwd=root,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
                 if done.returncode:
                     raise SystemExit(f"{name} ({root}) failed:\n{done.stderr[-3000:]}")
                 for page, values in json.loads(Path(out.name).read_text()).items():
@@ -99,7 +112,9 @@ def map_payload() -> dict:
     out = {}
     for layer in ("points", "hex"):
         view = views.View(ViewState(layer=layer, basemap="none"), context, "en")
-        panel = map_view.map_panel(views.direct_query(db), view, "whole", geo.load_regions(), geo.load_rivers())
+        panel = map_view.map_panel(
+            views.direct_query(db), view, "whole", geo.load_regions(), geo.load_rivers()
+        )
         out[layer] = {"deck_bytes": len(panel.deck.json.encode()), "events_drawn": panel.shown}
     return out
 
@@ -107,10 +122,24 @@ def map_payload() -> dict:
 # ---- 3. the browser ------------------------------------------------------------------------------
 def start_server(root: Path, port: int) -> subprocess.Popen:
     env = dict(os.environ)
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
-           "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"]  # fmt: skip
-    return subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    return subprocess.Popen(
+        cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
 
 
 def one_load(browser, url: str, is_map: bool) -> dict:
@@ -149,14 +178,19 @@ def browser_loads(roots: dict[str, Path], loads: int) -> dict:
             names = list(servers)
             for i in range(loads):
                 for what, path in LOADS.items():
-                    for name in names[i % len(names):] + names[: i % len(names)]:
+                    for name in names[i % len(names) :] + names[: i % len(names)]:
                         results[name][what].append(one_load(browser, servers[name][0] + path, "/Map" in path))
             browser.close()
     finally:
         for _, proc in servers.values():
             stop(proc)
-    return {name: {what: {k: summary([r[k] for r in rs]) for k in ("after_load", "after_navigation")}
-                   for what, rs in by.items()} for name, by in results.items()}  # fmt: skip
+    return {
+        name: {
+            what: {k: summary([r[k] for r in rs]) for k in ("after_load", "after_navigation")}
+            for what, rs in by.items()
+        }
+        for name, by in results.items()
+    }
 
 
 # ---- report --------------------------------------------------------------------------------------
@@ -164,10 +198,18 @@ def report(result: dict) -> None:
     names = list(result["server_ms"])
     print(f"\nServer time of a filter change (AppTest rerun, new view), ms, {result['views']} views:")
     for page in PAGES:
-        cells = [f"{n}: median {result['server_ms'][n][page]['median']:6.1f} p95 {result['server_ms'][n][page]['p95']:6.1f}"
-                 for n in names]  # fmt: skip
-        ratio = "" if len(names) < 2 else (f"  ratio p95 {names[0]}/{names[1]} "
-                                           f"{result['server_ms'][names[0]][page]['p95'] / result['server_ms'][names[1]][page]['p95']:.2f}")  # fmt: skip
+        cells = [
+            f"{n}: median {result['server_ms'][n][page]['median']:6.1f} p95 {result['server_ms'][n][page]['p95']:6.1f}"
+            for n in names
+        ]
+        ratio = (
+            ""
+            if len(names) < 2
+            else (
+                f"  ratio p95 {names[0]}/{names[1]} "
+                f"{result['server_ms'][names[0]][page]['p95'] / result['server_ms'][names[1]][page]['p95']:.2f}"
+            )
+        )
         print(f"  {page:9s} " + " | ".join(cells) + ratio)
     print("\nMap payload (national view, demo data):")
     for layer, p in result["map_payload"].items():
@@ -177,9 +219,11 @@ def report(result: dict) -> None:
         for n in names:
             b = result["browser_ms"][n][what]
             label = "first map draw" if what.startswith("map") else "footer drawn"
-            print(f"  {what:10s} {n:8s} {label}: {b['after_load']['median']:6.0f} / {b['after_load']['p95']:6.0f} "
-                  f"after load, {b['after_navigation']['median']:6.0f} / {b['after_navigation']['p95']:6.0f} "
-                  "after navigation start")  # fmt: skip
+            print(
+                f"  {what:10s} {n:8s} {label}: {b['after_load']['median']:6.0f} / {b['after_load']['p95']:6.0f} "
+                f"after load, {b['after_navigation']['median']:6.0f} / {b['after_navigation']['p95']:6.0f} "
+                "after navigation start"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,10 +250,18 @@ def main(argv: list[str] | None = None) -> int:
 
     db = database()
     version = db.version()
-    views = [{**s.to_query(), "v": version} for s in random_states(queries.data_context(db), args.views, args.seed)]
+    views = [
+        {**s.to_query(), "v": version} for s in random_states(queries.data_context(db), args.views, args.seed)
+    ]
     roots = {"this": REPO_ROOT, **({"against": args.against.resolve()} if args.against else {})}
-    result = {"views": args.views, "seed": args.seed, "loads": args.loads, "data_version": version,
-              "load_average_before": os.getloadavg(), "roots": {k: str(v) for k, v in roots.items()}}  # fmt: skip
+    result = {
+        "views": args.views,
+        "seed": args.seed,
+        "loads": args.loads,
+        "data_version": version,
+        "load_average_before": os.getloadavg(),
+        "roots": {k: str(v) for k, v in roots.items()},
+    }
     result["server_ms"] = server_times(roots, views)
     result["map_payload"] = map_payload()
     result["browser_ms"] = browser_loads(roots, args.loads)

@@ -204,8 +204,15 @@ class Snapshot:
     @classmethod
     def of(cls, raw: dict) -> Snapshot:
         match = VERSION_RE.search(raw.get("footer") or "")
-        return cls(raw["href"], match.group(1) if match else None, raw["metrics"], raw["footer"],
-                   raw["exceptions"], raw["app_error"], raw["error_alerts"])  # fmt: skip
+        return cls(
+            raw["href"],
+            match.group(1) if match else None,
+            raw["metrics"],
+            raw["footer"],
+            raw["exceptions"],
+            raw["app_error"],
+            raw["error_alerts"],
+        )
 
     @property
     def view(self) -> dict:
@@ -272,7 +279,9 @@ class Session:
     def _report(self, message: dict) -> None:
         self.reports.append(message)
 
-    def begin(self, step: Step, clock0: float | None = None, timeout_s: float = STEP_TIMEOUT_S) -> Outcome | None:
+    def begin(
+        self, step: Step, clock0: float | None = None, timeout_s: float = STEP_TIMEOUT_S
+    ) -> Outcome | None:
         """Start a step; an Outcome when it could not even start."""
         self.reports.clear()
         self.step, self.t0 = step, time.time() * 1000
@@ -310,8 +319,11 @@ class Session:
             return self._end(latency, None, "", snap.href, run), snap
         if time.time() * 1000 - self.t0 > timeout_s * 1000:
             ended = [r["run"][1] for r in mine if r["kind"] == "run"]
-            how = (f"its script run ended after {(max(ended) - self.t0) / 1000:.1f} s, the page was not drawn"
-                   if ended else "no script run ended")  # fmt: skip
+            how = (
+                f"its script run ended after {(max(ended) - self.t0) / 1000:.1f} s, the page was not drawn"
+                if ended
+                else "no script run ended"
+            )
             return self._end(None, "timeout", f"not drawn within {timeout_s:.0f} s: {how}"), None
         return None
 
@@ -322,9 +334,16 @@ class Session:
         return result
 
     def _end(self, latency, error, detail, href=None, run=None) -> Outcome:
-        outcome = Outcome(self.index, self.step.name, href, round(self.t0 / 1000 - self.clock0, 3),
-                          None if latency is None else round(latency, 1),
-                          None if run is None else round(run, 1), error, detail)  # fmt: skip
+        outcome = Outcome(
+            self.index,
+            self.step.name,
+            href,
+            round(self.t0 / 1000 - self.clock0, 3),
+            None if latency is None else round(latency, 1),
+            None if run is None else round(run, 1),
+            error,
+            detail,
+        )
         self.finished.append(outcome)
         self.last_failed = error is not None
         self.step = None
@@ -352,9 +371,13 @@ def pump(sessions: list[Session], ms: float = 50) -> None:
 cycles: list[float] = []  # the last drive()'s loop durations: how often each page is looked at
 
 
-def drive(sessions: list[Session], next_step: Callable[[Session], Step | None], seconds: float,
-          on_done: Callable[[Session, Outcome, Snapshot | None], None],
-          step_timeout: float = STEP_TIMEOUT_S) -> float:  # fmt: skip
+def drive(
+    sessions: list[Session],
+    next_step: Callable[[Session], Step | None],
+    seconds: float,
+    on_done: Callable[[Session, Outcome, Snapshot | None], None],
+    step_timeout: float = STEP_TIMEOUT_S,
+) -> float:
     """Run every session until `seconds` have passed (or next_step gives None); in-flight steps
     then get `step_timeout` to finish. One thread: idle sessions get their next action, events
     are pumped, outcomes collected."""
@@ -385,8 +408,9 @@ def drive(sessions: list[Session], next_step: Callable[[Session], Step | None], 
         cycles.append(time.monotonic() - cycle)
 
 
-def visit(browser, url: str, *, cookies: list[dict] | None = None, context=None,
-          timeout_s: float = STEP_TIMEOUT_S) -> tuple[Snapshot | None, Outcome, list[dict]]:  # fmt: skip
+def visit(
+    browser, url: str, *, cookies: list[dict] | None = None, context=None, timeout_s: float = STEP_TIMEOUT_S
+) -> tuple[Snapshot | None, Outcome, list[dict]]:
     """Open `url` in a fresh context (a new user), or a new page of `context`; its snapshot,
     outcome and the context's cookies once the page is closed."""
     parts = urlsplit(url)
@@ -482,17 +506,30 @@ class RssSampler(threading.Thread):
             self.join(timeout=5)
         wall = time.monotonic() - self._t0
         busy, total = (b - a for a, b in zip(self._busy0, machine_busy(), strict=True))
-        machine = {"cores": os.cpu_count(), "busy_pct": round(100 * busy / total, 1) if total else None,
-                   "loadavg_1m_start": round(self._load0, 2), "loadavg_1m_end": round(os.getloadavg()[0], 2)}  # fmt: skip
+        machine = {
+            "cores": os.cpu_count(),
+            "busy_pct": round(100 * busy / total, 1) if total else None,
+            "loadavg_1m_start": round(self._load0, 2),
+            "loadavg_1m_end": round(os.getloadavg()[0], 2),
+        }
         values = [mb for _, mb in self.samples]
         if not values:
             return {"sampled": False, "machine": machine}
         cpu = cpu_seconds([self.pid, *descendants(self.pid)]) - self._cpu0
-        return {"sampled": True, "pid": self.pid, "samples": len(values), "min_mb": min(values),
-                "median_mb": round(statistics.median(values), 1), "max_mb": max(values),
-                "first_mb": values[0], "last_mb": values[-1],
-                "server_cpu_s": round(cpu, 1), "server_cpu_pct_of_one_core": round(100 * cpu / wall, 1),
-                "machine": machine, "timeline": self.samples}  # fmt: skip
+        return {
+            "sampled": True,
+            "pid": self.pid,
+            "samples": len(values),
+            "min_mb": min(values),
+            "median_mb": round(statistics.median(values), 1),
+            "max_mb": max(values),
+            "first_mb": values[0],
+            "last_mb": values[-1],
+            "server_cpu_s": round(cpu, 1),
+            "server_cpu_pct_of_one_core": round(100 * cpu / wall, 1),
+            "machine": machine,
+            "timeline": self.samples,
+        }
 
 
 def pid_listening(port: int) -> int | None:
@@ -534,16 +571,22 @@ def latency_summary(outcomes: list[Outcome]) -> dict:
     """Percentiles of the drawn latency (and of the script run alone), overall and by step."""
 
     def figures(values):
-        return {"n": len(values), "p50_ms": percentile(values, 0.5), "p95_ms": percentile(values, 0.95),
-                "max_ms": max(values) if values else None}  # fmt: skip
+        return {
+            "n": len(values),
+            "p50_ms": percentile(values, 0.5),
+            "p95_ms": percentile(values, 0.95),
+            "max_ms": max(values) if values else None,
+        }
 
     ok = [o for o in outcomes if o.error is None and o.latency_ms is not None]
     by_step: dict[str, list[float]] = collections.defaultdict(list)
     for o in ok:
         by_step[o.step].append(o.latency_ms)
-    return {"all": figures([o.latency_ms for o in ok]),
-            "script_run": figures([o.run_ms for o in ok if o.run_ms is not None]),
-            "by_step": {k: figures(v) for k, v in sorted(by_step.items())}}  # fmt: skip
+    return {
+        "all": figures([o.latency_ms for o in ok]),
+        "script_run": figures([o.run_ms for o in ok if o.run_ms is not None]),
+        "by_step": {k: figures(v) for k, v in sorted(by_step.items())},
+    }
 
 
 def cycle_summary() -> dict:
@@ -554,8 +597,11 @@ def cycle_summary() -> dict:
 
 def error_summary(outcomes: list[Outcome]) -> dict:
     bad = [o for o in outcomes if o.error]
-    return {"total": len(bad), "by_kind": dict(collections.Counter(o.error for o in bad)),
-            "examples": [asdict(o) for o in bad[:10]]}  # fmt: skip
+    return {
+        "total": len(bad),
+        "by_kind": dict(collections.Counter(o.error for o in bad)),
+        "examples": [asdict(o) for o in bad[:10]],
+    }
 
 
 # ---- load mode --------------------------------------------------------------------------------
@@ -581,8 +627,16 @@ def baseline(browser, base: str, plan: tuple[Step, ...] = PLAN) -> dict[str, dic
     return expected
 
 
-def run_load(browser, base: str, *, sessions: int, seconds: float, server_pid: int | None = None,
-             plan: tuple[Step, ...] = PLAN, log: Callable[[str], None] = lambda _m: None) -> dict:  # fmt: skip
+def run_load(
+    browser,
+    base: str,
+    *,
+    sessions: int,
+    seconds: float,
+    server_pid: int | None = None,
+    plan: tuple[Step, ...] = PLAN,
+    log: Callable[[str], None] = lambda _m: None,
+) -> dict:
     """N sessions looping over `plan` for `seconds`: latency, errors, KPI equality, server RSS."""
     log(f"baseline: one lone session through {len(plan)} steps ...")
     started = time.monotonic()
@@ -630,16 +684,29 @@ def run_load(browser, base: str, *, sessions: int, seconds: float, server_pid: i
     # Held: still connected at the end (never lost its websocket, page never crashed) and served.
     dropped = {o.session for o in outcomes if o.error in ("disconnect", "page_error")}
     held = [i for i, n in enumerate(per_session) if n > 0 and i not in dropped]
-    clean = [i for i, n in enumerate(per_session) if n > 0 and i not in {o.session for o in outcomes if o.error}]
+    clean = [
+        i for i, n in enumerate(per_session) if n > 0 and i not in {o.session for o in outcomes if o.error}
+    ]
     return {
-        "mode": "load", "url": base, "sessions": sessions, "seconds": seconds, "elapsed_s": round(elapsed, 1),
-        "plan": [asdict(step) for step in plan], "baseline_s": round(baseline_s, 1),
-        "baseline_urls": len(expected), "steps": len(outcomes),
+        "mode": "load",
+        "url": base,
+        "sessions": sessions,
+        "seconds": seconds,
+        "elapsed_s": round(elapsed, 1),
+        "plan": [asdict(step) for step in plan],
+        "baseline_s": round(baseline_s, 1),
+        "baseline_urls": len(expected),
+        "steps": len(outcomes),
         "steps_ok": sum(1 for o in outcomes if o.error is None),
-        "sessions_held": len(held), "sessions_without_error": len(clean), "steps_ok_per_session": per_session,
-        "latency": latency_summary(outcomes), "errors": error_summary(outcomes),
-        "mismatches": len(mismatches), "driver_cycle_s": cycle_summary(), "rss": rss,
-    }  # fmt: skip
+        "sessions_held": len(held),
+        "sessions_without_error": len(clean),
+        "steps_ok_per_session": per_session,
+        "latency": latency_summary(outcomes),
+        "errors": error_summary(outcomes),
+        "mismatches": len(mismatches),
+        "driver_cycle_s": cycle_summary(),
+        "rss": rss,
+    }
 
 
 # ---- distinct-views mode ----------------------------------------------------------------------
@@ -653,8 +720,12 @@ def distinct_views(n: int, first_month: str, last_month: str, seed: int = 7) -> 
     places = tuple(dict.fromkeys((*AREAS, *REGIONS)))
     year0, month0 = map(int, first_month.split("-"))
     year1, month1 = map(int, last_month.split("-"))
-    months = [f"{y:04d}-{m:02d}" for y in range(year0, year1 + 1) for m in range(1, 13)
-              if (year0, month0) <= (y, m) <= (year1, month1)]  # fmt: skip
+    months = [
+        f"{y:04d}-{m:02d}"
+        for y in range(year0, year1 + 1)
+        for m in range(1, 13)
+        if (year0, month0) <= (y, m) <= (year1, month1)
+    ]
     rng = random.Random(seed)
     seen: set[tuple] = set()
     links: list[str] = []
@@ -697,15 +768,26 @@ class Milestones:
     def summary(self, done: int, rss: dict) -> dict:
         warm = self.mb.get(50) or self.mb.get(min((m for m in self.mb if m > 0), default=0))
         final = self.mb.get(done) or rss.get("last_mb")
-        return {"rss_by_views_mb": {str(k): v for k, v in sorted(self.mb.items())},
-                "rss_growth_after_warmup_mb": None if not (warm and final) else round(final - warm, 1),
-                "rss_target_mb": RSS_TARGET_MB,
-                "within_target": bool(rss.get("sampled") and rss["max_mb"] <= RSS_TARGET_MB)}  # fmt: skip
+        return {
+            "rss_by_views_mb": {str(k): v for k, v in sorted(self.mb.items())},
+            "rss_growth_after_warmup_mb": None if not (warm and final) else round(final - warm, 1),
+            "rss_target_mb": RSS_TARGET_MB,
+            "within_target": bool(rss.get("sampled") and rss["max_mb"] <= RSS_TARGET_MB),
+        }
 
 
-def run_distinct_views(browser, base: str, *, views: int, first_month: str, last_month: str,
-                       sessions: int = 2, server_pid: int | None = None, seconds: float = 1800,
-                       log: Callable[[str], None] = lambda _m: None) -> dict:  # fmt: skip
+def run_distinct_views(
+    browser,
+    base: str,
+    *,
+    views: int,
+    first_month: str,
+    last_month: str,
+    sessions: int = 2,
+    server_pid: int | None = None,
+    seconds: float = 1800,
+    log: Callable[[str], None] = lambda _m: None,
+) -> dict:
     """Request `views` distinct views through `sessions` pages; server RSS as they accumulate."""
     links = iter([Step("goto", link) for link in distinct_views(views, first_month, last_month)])
     outcomes: list[Outcome] = []
@@ -730,18 +812,38 @@ def run_distinct_views(browser, base: str, *, views: int, first_month: str, last
         for s in open_s:
             s.close()
     return {
-        "mode": "distinct_views", "client": f"{sessions} Chromium pages", "url": base,
-        "views_requested": views, "views_done": len(outcomes), "distinct_urls_served": len(hrefs),
-        "elapsed_s": round(elapsed, 1), "latency": latency_summary(outcomes), "errors": error_summary(outcomes),
-        **milestones.summary(len(outcomes), rss), "driver_cycle_s": cycle_summary(), "rss": rss,
-    }  # fmt: skip
+        "mode": "distinct_views",
+        "client": f"{sessions} Chromium pages",
+        "url": base,
+        "views_requested": views,
+        "views_done": len(outcomes),
+        "distinct_urls_served": len(hrefs),
+        "elapsed_s": round(elapsed, 1),
+        "latency": latency_summary(outcomes),
+        "errors": error_summary(outcomes),
+        **milestones.summary(len(outcomes), rss),
+        "driver_cycle_s": cycle_summary(),
+        "rss": rss,
+    }
 
 
-PAGE_FILES = {"/": "app.py", "/Routes": "pages/1_Routes.py", "/Map": "pages/2_Map.py", "/Data": "pages/4_Data.py"}
+PAGE_FILES = {
+    "/": "app.py",
+    "/Routes": "pages/1_Routes.py",
+    "/Map": "pages/2_Map.py",
+    "/Data": "pages/4_Data.py",
+}
 
 
-def run_distinct_views_apptest(data_dir: Path, *, views: int, first_month: str, last_month: str,
-                               seconds: float = 1800, log: Callable[[str], None] = lambda _m: None) -> dict:  # fmt: skip
+def run_distinct_views_apptest(
+    data_dir: Path,
+    *,
+    views: int,
+    first_month: str,
+    last_month: str,
+    seconds: float = 1800,
+    log: Callable[[str], None] = lambda _m: None,
+) -> dict:
     """The same distinct views run by Streamlit's AppTest in this process (no server, no browser,
     much faster); the RSS is this process's, which holds the app's caches the same way."""
     from urllib.parse import parse_qsl
@@ -778,17 +880,34 @@ def run_distinct_views_apptest(data_dir: Path, *, views: int, first_month: str, 
             except Exception as exc:  # AppTest's own timeout, …
                 error, detail = "page_error", f"{type(exc).__name__}: {str(exc)[:300]}"
             ms = round((time.perf_counter() - started) * 1000, 1)
-            outcomes.append(Outcome(0, f"apptest {path.strip('/') or 'Overview'}", link,
-                                    round(time.time() - clock0, 3), None if error else ms, ms, error, detail))  # fmt: skip
+            outcomes.append(
+                Outcome(
+                    0,
+                    f"apptest {path.strip('/') or 'Overview'}",
+                    link,
+                    round(time.time() - clock0, 3),
+                    None if error else ms,
+                    ms,
+                    error,
+                    detail,
+                )
+            )
             milestones.done(len(outcomes))
     finally:
         rss = sampler.stop()
     return {
-        "mode": "distinct_views_apptest", "client": "AppTest in this process", "data_dir": str(data_dir),
-        "views_requested": views, "views_done": len(outcomes), "distinct_urls_served": len({o.href for o in outcomes}),
-        "elapsed_s": round(time.time() - clock0, 1), "latency": latency_summary(outcomes),
-        "errors": error_summary(outcomes), **milestones.summary(len(outcomes), rss), "rss": rss,
-    }  # fmt: skip
+        "mode": "distinct_views_apptest",
+        "client": "AppTest in this process",
+        "data_dir": str(data_dir),
+        "views_requested": views,
+        "views_done": len(outcomes),
+        "distinct_urls_served": len({o.href for o in outcomes}),
+        "elapsed_s": round(time.time() - clock0, 1),
+        "latency": latency_summary(outcomes),
+        "errors": error_summary(outcomes),
+        **milestones.summary(len(outcomes), rss),
+        "rss": rss,
+    }
 
 
 # ---- command line -----------------------------------------------------------------------------
@@ -815,40 +934,58 @@ def _loopback(url: str) -> bool:
 
 def _print_summary(report: dict) -> None:
     lat, err, rss = report["latency"]["all"], report["errors"], report["rss"]
-    print(f"\n== {report['mode']} against {report.get('url') or report.get('data_dir')} ({report['elapsed_s']} s)")
+    print(
+        f"\n== {report['mode']} against {report.get('url') or report.get('data_dir')} ({report['elapsed_s']} s)"
+    )
     if report["mode"] == "load":
-        print(f"sessions held (connected to the end, served): {report['sessions_held']}/{report['sessions']}"
-              f"   without any error: {report['sessions_without_error']}   steps ok: "
-              f"{report['steps_ok']}/{report['steps']}   mismatches: {report['mismatches']}")  # fmt: skip
+        print(
+            f"sessions held (connected to the end, served): {report['sessions_held']}/{report['sessions']}"
+            f"   without any error: {report['sessions_without_error']}   steps ok: "
+            f"{report['steps_ok']}/{report['steps']}   mismatches: {report['mismatches']}"
+        )
     else:
-        print(f"views done: {report['views_done']}/{report['views_requested']}   distinct URLs served: "
-              f"{report['distinct_urls_served']}")  # fmt: skip
+        print(
+            f"views done: {report['views_done']}/{report['views_requested']}   distinct URLs served: "
+            f"{report['distinct_urls_served']}"
+        )
     run = report["latency"]["script_run"]
-    print(f"rerun latency (action -> page drawn): p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms, "
-          f"max {lat['max_ms']} ms (n={lat['n']})")  # fmt: skip
-    print(f"    of which the script run (action -> run finished): p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms")
+    print(
+        f"rerun latency (action -> page drawn): p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms, "
+        f"max {lat['max_ms']} ms (n={lat['n']})"
+    )
+    print(
+        f"    of which the script run (action -> run finished): p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms"
+    )
     for name, fig in report["latency"]["by_step"].items():
         print(f"    {name:<22} p50 {fig['p50_ms']:>8} ms  p95 {fig['p95_ms']:>8} ms  n={fig['n']}")
     cycle = report.get("driver_cycle_s") or {}
-    print(f"errors: {err['total']} {err['by_kind'] or ''}"
-          + (f"   (driver pass over all sessions: p50 {cycle['p50']} s, max {cycle['max']} s)" if cycle else ""))  # fmt: skip
+    print(
+        f"errors: {err['total']} {err['by_kind'] or ''}"
+        + (f"   (driver pass over all sessions: p50 {cycle['p50']} s, max {cycle['max']} s)" if cycle else "")
+    )
     for example in err["examples"][:3]:
         print(f"    {example['error']}: {example['step']} {example['href'] or ''} {example['detail'][:200]}")
     who = "this process" if report["mode"].endswith("apptest") else "server"
     if rss.get("sampled"):
-        print(f"{who} RSS: min {rss['min_mb']} MB, median {rss['median_mb']} MB, max {rss['max_mb']} MB "
-              f"({rss['samples']} samples); {who} CPU {rss['server_cpu_pct_of_one_core']}% of one core")  # fmt: skip
+        print(
+            f"{who} RSS: min {rss['min_mb']} MB, median {rss['median_mb']} MB, max {rss['max_mb']} MB "
+            f"({rss['samples']} samples); {who} CPU {rss['server_cpu_pct_of_one_core']}% of one core"
+        )
     else:
         print("server RSS: not sampled (no server pid)")
     m = rss["machine"]
-    print(f"machine: {m['cores']} cores {m['busy_pct']}% busy, load average {m['loadavg_1m_start']} -> "
-          f"{m['loadavg_1m_end']} (the browser and any other work share these cores)")  # fmt: skip
+    print(
+        f"machine: {m['cores']} cores {m['busy_pct']}% busy, load average {m['loadavg_1m_start']} -> "
+        f"{m['loadavg_1m_end']} (the browser and any other work share these cores)"
+    )
     if report["mode"].startswith("distinct_views"):
         print(f"client: {report['client']}")
         print(f"RSS by views done: {report['rss_by_views_mb']}")
-        print(f"growth after warm-up (50 views): {report['rss_growth_after_warmup_mb']} MB; "
-              f"max {rss.get('max_mb')} MB vs target {RSS_TARGET_MB} MB: "
-              f"{'within' if report['within_target'] else 'OVER'}")  # fmt: skip
+        print(
+            f"growth after warm-up (50 views): {report['rss_growth_after_warmup_mb']} MB; "
+            f"max {rss.get('max_mb')} MB vs target {RSS_TARGET_MB} MB: "
+            f"{'within' if report['within_target'] else 'OVER'}"
+        )
 
 
 def _save(report: dict, out: Path) -> None:
@@ -870,14 +1007,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pid", type=int, help="with --url: the server's pid for RSS (default: found by port)"
     )
-    parser.add_argument("--distinct-views", type=int, default=0, metavar="N",
-                        help="request N distinct views and report the server's RSS growth")  # fmt: skip
-    parser.add_argument("--apptest", action="store_true",
-                        help="with --distinct-views: run them by AppTest in this process (no server, "
-                             "no browser; this process's RSS)")  # fmt: skip
-    parser.add_argument("--browser-nice", type=int, default=10, metavar="N",
-                        help="run the load generator (this process, Playwright, Chromium) at nice N so "
-                             "the server it measures gets the CPU first (0: no change)")  # fmt: skip
+    parser.add_argument(
+        "--distinct-views",
+        type=int,
+        default=0,
+        metavar="N",
+        help="request N distinct views and report the server's RSS growth",
+    )
+    parser.add_argument(
+        "--apptest",
+        action="store_true",
+        help="with --distinct-views: run them by AppTest in this process (no server, "
+        "no browser; this process's RSS)",
+    )
+    parser.add_argument(
+        "--browser-nice",
+        type=int,
+        default=10,
+        metavar="N",
+        help="run the load generator (this process, Playwright, Chromium) at nice N so "
+        "the server it measures gets the CPU first (0: no change)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -900,8 +1050,14 @@ def main(argv: list[str] | None = None) -> int:
         if not args.distinct_views or args.url:
             parser.error("--apptest goes with --distinct-views N and a data folder (not --url)")
         first, last = month_range()
-        report = run_distinct_views_apptest(data_dir, views=args.distinct_views, first_month=first,
-                                            last_month=last, seconds=args.seconds or 1800, log=log)  # fmt: skip
+        report = run_distinct_views_apptest(
+            data_dir,
+            views=args.distinct_views,
+            first_month=first,
+            last_month=last,
+            seconds=args.seconds or 1800,
+            log=log,
+        )
         _save(report, args.out)
         _print_summary(report)
         print(f"\nwritten: {args.out}")
@@ -916,15 +1072,18 @@ def main(argv: list[str] | None = None) -> int:
         pid = args.pid or pid_listening(urlsplit(base).port or 80)
     else:
         if not (data_dir / "built" / "CURRENT").is_file():
-            parser.error(f"no built data in {data_dir}/built: run `make data` or "
-                         f"`python -m lib.build --out {data_dir}/built`")  # fmt: skip
+            parser.error(
+                f"no built data in {data_dir}/built: run `make data` or "
+                f"`python -m lib.build --out {data_dir}/built`"
+            )
         port = free_port()
         proc = start_streamlit(data_dir, port)
         base = f"http://127.0.0.1:{port}"
         wait_healthy(base, proc)
         tail: collections.deque[str] = collections.deque(maxlen=50)  # keep the server's pipe drained
-        threading.Thread(target=lambda: [tail.append(line.decode(errors="replace")) for line in proc.stdout],
-                         daemon=True).start()  # fmt: skip
+        threading.Thread(
+            target=lambda: [tail.append(line.decode(errors="replace")) for line in proc.stdout], daemon=True
+        ).start()
         pid = proc.pid
     print(f"server {base} (pid {pid})", flush=True)
 
@@ -940,12 +1099,25 @@ def main(argv: list[str] | None = None) -> int:
                 if args.distinct_views:
                     first, last = months
                     report = run_distinct_views(
-                        browser, base, views=args.distinct_views, first_month=first, last_month=last,
-                        sessions=args.sessions or 2, server_pid=pid, seconds=args.seconds or 1800, log=log,
-                    )  # fmt: skip
+                        browser,
+                        base,
+                        views=args.distinct_views,
+                        first_month=first,
+                        last_month=last,
+                        sessions=args.sessions or 2,
+                        server_pid=pid,
+                        seconds=args.seconds or 1800,
+                        log=log,
+                    )
                 else:
-                    report = run_load(browser, base, sessions=args.sessions or 25, seconds=args.seconds or 180,
-                                      server_pid=pid, log=log)  # fmt: skip
+                    report = run_load(
+                        browser,
+                        base,
+                        sessions=args.sessions or 25,
+                        seconds=args.seconds or 180,
+                        server_pid=pid,
+                        log=log,
+                    )
             finally:
                 browser.close()
     finally:

@@ -50,14 +50,21 @@ class PandasData:
 def strip_cycles(events: pd.DataFrame) -> pd.DataFrame:
     """One row per destruction with the days until the strip was next rebuilt (merge_asof)."""
     has_id = events["airstrip_id"].notna()
-    destroyed = events.loc[has_id & (events["event_type"] == "airstrip_destroyed"),
-                           ["airstrip_id", "date", "month", "area", "region", "provenance"]]  # fmt: skip
+    destroyed = events.loc[
+        has_id & (events["event_type"] == "airstrip_destroyed"),
+        ["airstrip_id", "date", "month", "area", "region", "provenance"],
+    ]
     rebuilt = events.loc[has_id & (events["event_type"] == "airstrip_rebuilt"), ["airstrip_id", "date"]]
     rebuilt = rebuilt.rename(columns={"date": "rebuilt_date"})
     joined = pd.merge_asof(
-        destroyed.sort_values("date"), rebuilt.sort_values("rebuilt_date"), left_on="date",
-        right_on="rebuilt_date", by="airstrip_id", direction="forward", allow_exact_matches=True,
-    )  # fmt: skip
+        destroyed.sort_values("date"),
+        rebuilt.sort_values("rebuilt_date"),
+        left_on="date",
+        right_on="rebuilt_date",
+        by="airstrip_id",
+        direction="forward",
+        allow_exact_matches=True,
+    )
     joined["days_to_rebuild"] = (joined["rebuilt_date"] - joined["date"]).dt.days
     return joined.drop(columns="rebuilt_date")
 
@@ -88,7 +95,9 @@ def _monthly(data: PandasData, f: Filters, columns: list[str]) -> pd.DataFrame:
 def _overlapping(data: PandasData, f: Filters, columns: list[str]) -> pd.DataFrame:
     """The rows behind the view: events whose period overlaps the view's months."""
     ev = data.events
-    mask = ((ev["date"] <= pd.Timestamp(f.last_day)) & (ev["date_end"] >= pd.Timestamp(f.first_month))).to_numpy()
+    mask = (
+        (ev["date"] <= pd.Timestamp(f.last_day)) & (ev["date_end"] >= pd.Timestamp(f.first_month))
+    ).to_numpy()
     mask = mask & _match(ev, f)
     return ev.loc[mask, columns]
 
@@ -101,11 +110,14 @@ def _sum(series: pd.Series):
 # ---- Overview ------------------------------------------------------------------------------
 def kpis(data: PandasData, f: Filters, provenance: str) -> Kpis:
     rows = _monthly(data, replace(f, provenances=(provenance,)), ["event_type", "count", "quantity_kg"])
-    totals = rows.groupby("event_type").agg(n=("count", "sum"), kg=("quantity_kg", _sum),
-                                            n_rows=("count", "size"))  # fmt: skip
+    totals = rows.groupby("event_type").agg(
+        n=("count", "sum"), kg=("quantity_kg", _sum), n_rows=("count", "size")
+    )
     s = data.strips
     first, last = pd.Timestamp(f.first_month), pd.Timestamp(f.last_month)
-    mask = ((s["month"] >= first) & (s["month"] <= last)).to_numpy() & (s["provenance"] == provenance).to_numpy()
+    mask = ((s["month"] >= first) & (s["month"] <= last)).to_numpy() & (
+        s["provenance"] == provenance
+    ).to_numpy()
     if f.places:
         mask = mask & (s["area"].isin(f.places) | s["region"].isin(f.places)).to_numpy()
     strips = s[mask]
@@ -142,15 +154,27 @@ def events_by_month(data: PandasData, f: Filters, by: str, event_type: str) -> p
     rows = _monthly(data, replace(f, types=(event_type,)), ["month", by, "provenance", "count"])
     grouped = (
         rows.assign(group=rows[by].fillna("(none)"))
-        .groupby(["month", "group", "provenance"], dropna=False)["count"].sum()
+        .groupby(["month", "group", "provenance"], dropna=False)["count"]
+        .sum()
         .reset_index(name="n")
     )
     return grouped.sort_values(["month", "group", "provenance"], ignore_index=True)
 
 
 def reported_facts(data: PandasData, f: Filters) -> pd.DataFrame:
-    cols = ["event_id", "date", "date_end", "date_precision", "area", "region", "event_type", "count",
-            "quantity_kg", "notes", "source_id"]  # fmt: skip
+    cols = [
+        "event_id",
+        "date",
+        "date_end",
+        "date_precision",
+        "area",
+        "region",
+        "event_type",
+        "count",
+        "quantity_kg",
+        "notes",
+        "source_id",
+    ]
     rows = _overlapping(data, replace(f, provenances=("reported",)), cols)
     src = data.sources[["source_id", "title", "publisher", "url"]].rename(
         columns={"title": "source_title", "publisher": "source_publisher", "url": "source_url"}
@@ -162,7 +186,9 @@ def reported_facts(data: PandasData, f: Filters) -> pd.DataFrame:
 def policies_in_range(data: PandasData, first, last) -> pd.DataFrame:
     p = data.policies
     p = p[(p["date"] >= pd.Timestamp(first)) & (p["date"] <= pd.Timestamp(last))]
-    src = data.sources[["source_id", "title", "url"]].rename(columns={"title": "source_title", "url": "source_url"})
+    src = data.sources[["source_id", "title", "url"]].rename(
+        columns={"title": "source_title", "url": "source_url"}
+    )
     out = p[["policy_id", "date", "kind", "title_es", "title_en", "scope", "source_id"]].merge(
         src, on="source_id", how="left"
     )
@@ -189,8 +215,9 @@ def route_counts_by_area_month(data: PandasData, f: Filters) -> pd.DataFrame:
 def route_shares_by_month_of_year(data: PandasData, f: Filters) -> pd.DataFrame:
     rows = _route_rows(data, f)
     rows = rows.assign(month_of_year=rows["month"].dt.month)
-    grouped = (rows.groupby(["area", "month_of_year", "route"], dropna=False)["count"].sum()
-               .reset_index(name="n"))  # fmt: skip
+    grouped = (
+        rows.groupby(["area", "month_of_year", "route"], dropna=False)["count"].sum().reset_index(name="n")
+    )
     return _with_share(grouped, ["area", "month_of_year"]).sort_values(
         ["area", "month_of_year", "route"], ignore_index=True
     )
@@ -213,11 +240,25 @@ def flight_rate_estimates(data: PandasData, f: Filters) -> pd.DataFrame:
         keep &= fe["area"].isin(f.places)
     fe["period_start"], fe["period_end"] = start, end
     fe = fe[keep]
-    src = data.sources[["source_id", "title", "url"]].rename(columns={"title": "source_title", "url": "source_url"})
+    src = data.sources[["source_id", "title", "url"]].rename(
+        columns={"title": "source_title", "url": "source_url"}
+    )
     out = fe.merge(src, on="source_id", how="left")
     out["rate_low"], out["rate_high"] = out["rate_low"].astype(float), out["rate_high"].astype(float)
-    cols = ["estimate_id", "fact_id", "period", "period_start", "period_end", "area", "rate_low", "rate_high",
-            "per", "what", "source_title", "source_url"]  # fmt: skip
+    cols = [
+        "estimate_id",
+        "fact_id",
+        "period",
+        "period_start",
+        "period_end",
+        "area",
+        "rate_low",
+        "rate_high",
+        "per",
+        "what",
+        "source_title",
+        "source_url",
+    ]
     return out.sort_values(["period_start", "estimate_id"], ignore_index=True)[cols]
 
 
@@ -234,8 +275,9 @@ def events_page(data: PandasData, f: Filters, page: int) -> pd.DataFrame:
 
 def sources_for_view(data: PandasData, f: Filters) -> pd.DataFrame:
     rows = _overlapping(data, f, ["source_id"])
-    cited = rows.merge(data.sources[["source_id", "title", "publisher", "date", "url"]],
-                                      on="source_id", how="inner")  # fmt: skip
+    cited = rows.merge(
+        data.sources[["source_id", "title", "publisher", "date", "url"]], on="source_id", how="inner"
+    )
     out = cited.groupby(["source_id", "title", "publisher", "date", "url"], dropna=False).size()
     out = out.reset_index(name="rows_cited")
     return out.sort_values(["date", "title"], ignore_index=True)

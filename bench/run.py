@@ -56,8 +56,12 @@ def stats(seconds: list[float]) -> dict:
     if not seconds:
         return {"n": 0, "p50_ms": None, "p95_ms": None, "max_ms": None}
     ms = np.asarray(seconds) * 1000
-    return {"n": len(ms), "p50_ms": round(float(np.percentile(ms, 50)), 2),
-            "p95_ms": round(float(np.percentile(ms, 95)), 2), "max_ms": round(float(ms.max()), 2)}  # fmt: skip
+    return {
+        "n": len(ms),
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p95_ms": round(float(np.percentile(ms, 95)), 2),
+        "max_ms": round(float(ms.max()), 2),
+    }
 
 
 def per_query(rows: list[dict[str, float]]) -> dict[str, dict]:
@@ -100,10 +104,15 @@ def spawn(kind: str, spec: dict, workdir: Path, log) -> dict:
     spec["spawned_at"] = time.time()
     spec_path.write_text(json.dumps(spec))
     started = time.perf_counter()
-    env = {**os.environ, "PISTAS_DATA_DIR": spec["data_dir"], "PYTHONPATH": str(REPO_ROOT),
-           "STREAMLIT_LOGGER_LEVEL": "error"}  # fmt: skip
-    subprocess.run([sys.executable, "-m", "bench.worker", kind, str(spec_path)], cwd=REPO_ROOT, env=env,
-                   check=True)  # fmt: skip
+    env = {
+        **os.environ,
+        "PISTAS_DATA_DIR": spec["data_dir"],
+        "PYTHONPATH": str(REPO_ROOT),
+        "STREAMLIT_LOGGER_LEVEL": "error",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "bench.worker", kind, str(spec_path)], cwd=REPO_ROOT, env=env, check=True
+    )
     log(f"  {kind}: {time.perf_counter() - started:.1f}s")
     return json.loads(Path(spec["out"]).read_text())
 
@@ -130,10 +139,16 @@ def bench_size(size: int, n_states: int, seed: int, data_root: Path, log) -> dic
     ctx = queries.data_context(Database(built))
     states = random_states(ctx, n_states, seed)
     spec = {
-        "data_dir": data["data_dir"], "built": str(built), "version": data["version"],
-        "context": {"first_month": ctx.first_month, "last_month": ctx.last_month, "policies": list(ctx.policies)},
+        "data_dir": data["data_dir"],
+        "built": str(built),
+        "version": data["version"],
+        "context": {
+            "first_month": ctx.first_month,
+            "last_month": ctx.last_month,
+            "policies": list(ctx.policies),
+        },
         "states": [s.to_query() for s in states],
-    }  # fmt: skip
+    }
     log(f"{size:,} events ({data['events']:,} rows, data {data['version']}): {n_states} views")
     with tempfile.TemporaryDirectory(prefix="pistas-bench-") as tmp:
         workdir = Path(tmp)
@@ -152,8 +167,10 @@ def bench_size(size: int, n_states: int, seed: int, data_root: Path, log) -> dic
         "pages": {p: stats(v) for p, v in app["pages"].items()},
         "pages_cached": {p: stats(v) for p, v in app["pages_cached"].items()},
         # each rerun minus the trivial page's rerun just before it (same load): AppTest's cost taken out
-        "pages_net": {p: stats([a - b for a, b in zip(v, app["trivial_page"], strict=True)])
-                      for p, v in app["pages"].items()},  # fmt: skip
+        "pages_net": {
+            p: stats([a - b for a, b in zip(v, app["trivial_page"], strict=True)])
+            for p, v in app["pages"].items()
+        },
         "apptest_trivial_page": stats(app["trivial_page"]),
         "memory_mb": {
             "duckdb_peak": duck["peak_rss_mb"],
@@ -172,8 +189,12 @@ def bench_size(size: int, n_states: int, seed: int, data_root: Path, log) -> dic
         },
         "answers_compared": compared,
         "loadavg": {"duckdb": duck["loadavg"], "pandas": pand["loadavg"], "apptest": app["loadavg"]},
-        "raw_seconds": {"duckdb": duck["pages"], "pandas": pand["pages"], "apptest": app["pages"],
-                        "apptest_cached": app["pages_cached"]},  # fmt: skip
+        "raw_seconds": {
+            "duckdb": duck["pages"],
+            "pandas": pand["pages"],
+            "apptest": app["pages"],
+            "apptest_cached": app["pages_cached"],
+        },
     }
     result["speedup_p50"] = {
         p: _ratio(result["pandas"][p]["p50_ms"], result["query_layer"][p]["p50_ms"]) for p in PANDAS_PAGES
@@ -192,10 +213,13 @@ def side_by_side(sizes: dict[str, dict], log) -> dict | None:
         log("  sizes have different month ranges: no side-by-side page run")
         return None
     spec = {
-        "data_dir": specs[0]["data_dir"], "states": specs[0]["states"],
-        "sizes": [{"size": str(int(k)), "data_dir": sp["data_dir"], "version": sp["version"]}
-                  for k, sp in zip(sorted(sizes, key=int), specs, strict=True)],
-    }  # fmt: skip
+        "data_dir": specs[0]["data_dir"],
+        "states": specs[0]["states"],
+        "sizes": [
+            {"size": str(int(k)), "data_dir": sp["data_dir"], "version": sp["version"]}
+            for k, sp in zip(sorted(sizes, key=int), specs, strict=True)
+        ],
+    }
     log(f"all sizes side by side: {len(spec['states'])} views × {len(APP_PAGES)} pages × {len(specs)} sizes")
     with tempfile.TemporaryDirectory(prefix="pistas-bench-") as tmp:
         raw = spawn("apptest-sizes", spec, Path(tmp), log)
@@ -228,33 +252,67 @@ def targets(sizes: dict[str, dict], together: dict | None = None) -> list[dict]:
         out.append({"target": name, "figure": figure, "limit": limit, "unit": unit, "met": bool(met)})
 
     for page, s in big["query_layer"].items():
-        add(f"query layer p95, {page} page, at {at}", s["p95_ms"], TARGETS["query_p95_ms"],
-            s["p95_ms"] <= TARGETS["query_p95_ms"], "ms ≤")  # fmt: skip
+        add(
+            f"query layer p95, {page} page, at {at}",
+            s["p95_ms"],
+            TARGETS["query_p95_ms"],
+            s["p95_ms"] <= TARGETS["query_p95_ms"],
+            "ms ≤",
+        )
     for page, s in big["pages"].items():
-        add(f"page server time p95 (uncached), {page}, at {at}", s["p95_ms"], TARGETS["page_p95_ms"],
-            s["p95_ms"] <= TARGETS["page_p95_ms"], "ms ≤")  # fmt: skip
+        add(
+            f"page server time p95 (uncached), {page}, at {at}",
+            s["p95_ms"],
+            TARGETS["page_p95_ms"],
+            s["p95_ms"] <= TARGETS["page_p95_ms"],
+            "ms ≤",
+        )
     app_peak = big["memory_mb"]["app_peak"]
-    add(f"peak memory of the app process (AppTest, 3 pages × {len(big['states'])} views × 2), at {at}",
-        app_peak, TARGETS["app_peak_mb"], app_peak <= TARGETS["app_peak_mb"], "MB ≤")  # fmt: skip
+    add(
+        f"peak memory of the app process (AppTest, 3 pages × {len(big['states'])} views × 2), at {at}",
+        app_peak,
+        TARGETS["app_peak_mb"],
+        app_peak <= TARGETS["app_peak_mb"],
+        "MB ≤",
+    )
     if len(keys) > 1:
         for page in big["pages"]:
             if together:  # measured side by side (interleaved), not minutes apart
                 growth, how = together["growth_p95"][page], "side by side"
             else:
-                growth, how = _ratio(big["pages"][page]["p95_ms"], small["pages"][page]["p95_ms"]), "separate runs"
-            add(f"page p95 growth {int(keys[0]):,} → {int(keys[-1]):,} events, {page} ({how})", growth,
-                TARGETS["page_growth"], growth is not None and growth <= TARGETS["page_growth"], "× ≤")  # fmt: skip
+                growth, how = (
+                    _ratio(big["pages"][page]["p95_ms"], small["pages"][page]["p95_ms"]),
+                    "separate runs",
+                )
+            add(
+                f"page p95 growth {int(keys[0]):,} → {int(keys[-1]):,} events, {page} ({how})",
+                growth,
+                TARGETS["page_growth"],
+                growth is not None and growth <= TARGETS["page_growth"],
+                "× ≤",
+            )
     for page, ratio in big["speedup_p50"].items():
-        add(f"DuckDB faster than pandas at p50, {page} queries, at {at}", ratio, TARGETS["speedup_p50"],
-            ratio is not None and ratio >= TARGETS["speedup_p50"], "× ≥")  # fmt: skip
+        add(
+            f"DuckDB faster than pandas at p50, {page} queries, at {at}",
+            ratio,
+            TARGETS["speedup_p50"],
+            ratio is not None and ratio >= TARGETS["speedup_p50"],
+            "× ≥",
+        )
     ratio = big["memory_ratio"]
-    add(f"pandas peak memory / DuckDB peak memory (same views), at {at}", ratio, TARGETS["memory_ratio"],
-        ratio is not None and ratio >= TARGETS["memory_ratio"], "× ≥")  # fmt: skip
+    add(
+        f"pandas peak memory / DuckDB peak memory (same views), at {at}",
+        ratio,
+        TARGETS["memory_ratio"],
+        ratio is not None and ratio >= TARGETS["memory_ratio"],
+        "× ≥",
+    )
     return out
 
 
-def run(sizes: list[int], n_states: int, seed: int, out: Path, readme: Path | None, data_root: Path,
-        log=print) -> dict:  # fmt: skip
+def run(
+    sizes: list[int], n_states: int, seed: int, out: Path, readme: Path | None, data_root: Path, log=print
+) -> dict:
     started = time.perf_counter()
     results: dict = {
         "meta": {
@@ -262,8 +320,10 @@ def run(sizes: list[int], n_states: int, seed: int, out: Path, readme: Path | No
             "machine": machine(),
             "versions": versions(),
             "args": {"sizes": sizes, "states": n_states, "seed": seed},
-            "duckdb_settings": {"memory_limit": os.environ.get("PISTAS_DUCKDB_MEMORY", "1GB"),
-                                "threads": int(os.environ.get("PISTAS_DUCKDB_THREADS", "2"))},  # fmt: skip
+            "duckdb_settings": {
+                "memory_limit": os.environ.get("PISTAS_DUCKDB_MEMORY", "1GB"),
+                "threads": int(os.environ.get("PISTAS_DUCKDB_THREADS", "2")),
+            },
             "apptest_pages": APP_PAGES,
         },
         "sizes": {},
@@ -291,8 +351,9 @@ def run(sizes: list[int], n_states: int, seed: int, out: Path, readme: Path | No
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
-                        help="comma-separated simulated event counts")  # fmt: skip
+    parser.add_argument(
+        "--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="comma-separated simulated event counts"
+    )
     parser.add_argument("--states", type=int, default=50, help="random views per size")
     parser.add_argument("--seed", type=int, default=1, help="seed of the random views")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results.json")

@@ -44,7 +44,9 @@ def rss_mb() -> float:
 def _states(spec: dict):
     from lib.state import Context, ViewState
 
-    ctx = Context(spec["context"]["first_month"], spec["context"]["last_month"], tuple(spec["context"]["policies"]))
+    ctx = Context(
+        spec["context"]["first_month"], spec["context"]["last_month"], tuple(spec["context"]["policies"])
+    )
     states = []
     for query in spec["states"]:
         state, problems = ViewState.from_query(query, ctx)
@@ -86,8 +88,10 @@ def run_queries(spec: dict, approach: str) -> dict:
     first_answer, first_answer_wall = time.perf_counter(), time.time()
     out: dict = {
         "approach": approach,
-        "cold_start": {**_cold(spec, first_answer_wall, first_answer),
-                       "open_seconds": round(first_answer - opened_at, 4)},  # fmt: skip
+        "cold_start": {
+            **_cold(spec, first_answer_wall, first_answer),
+            "open_seconds": round(first_answer - opened_at, 4),
+        },
         "rss_after_first_answer_mb": rss_mb(),
         "peak_rss_after_first_answer_mb": peak_rss_mb(),
         "rss_after_imports_mb": imported_rss,
@@ -221,7 +225,7 @@ def run_apptest_sizes(spec: dict) -> dict:
     sessions.trivial()
     for i, query in enumerate(spec["states"]):
         out["trivial_page"].append(sessions.trivial())
-        order = sizes[i % len(sizes):] + sizes[: i % len(sizes)]  # rotate who goes first
+        order = sizes[i % len(sizes) :] + sizes[: i % len(sizes)]  # rotate who goes first
         for page, script in APP_PAGES.items():
             for s in order:
                 os.environ["PISTAS_DATA_DIR"] = s["data_dir"]

@@ -161,8 +161,15 @@ class Session:
         url = self.base.replace("http://", "ws://") + "/_stcore/stream"
         # No client pings: a server busy in its script threads answers late, and a browser tab
         # would not drop the connection for that (Streamlit has its own heartbeat).
-        self.ws = await websockets.connect(url, subprotocols=["streamlit"], origin=self.base, max_size=None,
-                                           ping_interval=None, open_timeout=30, close_timeout=2)  # fmt: skip
+        self.ws = await websockets.connect(
+            url,
+            subprotocols=["streamlit"],
+            origin=self.base,
+            max_size=None,
+            ping_interval=None,
+            open_timeout=30,
+            close_timeout=2,
+        )
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -288,12 +295,28 @@ class Server:
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
         if data_dir:
             env["PISTAS_DATA_DIR"] = str(data_dir)
-        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
-               "--server.address", "127.0.0.1", "--server.headless", "true", "--server.runOnSave", "false",
-               "--server.fileWatcherType", "none", *options]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(self.port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--server.runOnSave",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            *options,
+        ]
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)  # fmt: skip
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.ps = psutil.Process(self.proc.pid)
         self._samples: list[tuple[float, int]] = []
         self._stop = threading.Event()
@@ -304,7 +327,9 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 self.log.seek(0)
-                raise RuntimeError(f"{self.name}: streamlit exited early:\n{self.log.read().decode(errors='replace')}")
+                raise RuntimeError(
+                    f"{self.name}: streamlit exited early:\n{self.log.read().decode(errors='replace')}"
+                )
             try:
                 with urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=2) as resp:
                     if resp.status == 200:
@@ -315,7 +340,9 @@ class Server:
 
     def rss(self) -> int:
         try:
-            return self.ps.memory_info().rss + sum(c.memory_info().rss for c in self.ps.children(recursive=True))
+            return self.ps.memory_info().rss + sum(
+                c.memory_info().rss for c in self.ps.children(recursive=True)
+            )
         except psutil.Error:
             return 0
 
@@ -364,11 +391,28 @@ class Proxy:
         self.port = fresh_port()
         self.base = f"http://127.0.0.1:{self.port}"
         conf = folder / "nginx.conf"
-        conf.write_text(render_nginx_conf((ROOT / "deploy" / "nginx.conf").read_text(), port=self.port,
-                                          replicas=[s.port for s in replicas], folder=folder))  # fmt: skip
-        cmd = [binary, "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(conf),
-               "-g", f"daemon off; pid {folder / 'nginx.pid'};"]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        conf.write_text(
+            render_nginx_conf(
+                (ROOT / "deploy" / "nginx.conf").read_text(),
+                port=self.port,
+                replicas=[s.port for s in replicas],
+                folder=folder,
+            )
+        )
+        cmd = [
+            binary,
+            "-p",
+            str(folder),
+            "-e",
+            str(folder / "error.log"),
+            "-c",
+            str(conf),
+            "-g",
+            f"daemon off; pid {folder / 'nginx.pid'};",
+        ]
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -403,7 +447,10 @@ def render_nginx_conf(template: str, *, port: int, replicas: list[int], folder: 
             line = f"{line[: len(line) - len(line.lstrip())]}{directive} {log} {rest}"
         out.append(line)
         if line.strip() == "http {":
-            out += [f"    {d}_temp_path {folder / d};" for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")]
+            out += [
+                f"    {d}_temp_path {folder / d};"
+                for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+            ]
     text = "\n".join(out) + "\n"
     if os.geteuid() == 0:
         text = f"user {getpass.getuser()};\n" + text
@@ -452,8 +499,9 @@ class _Start:
         await self.event.wait()
 
 
-async def _session_loop(base: str, sc: Scenario, i: int, t0: float, runs: list, start: _Start,
-                        rng: random.Random) -> None:  # fmt: skip
+async def _session_loop(
+    base: str, sc: Scenario, i: int, t0: float, runs: list, start: _Start, rng: random.Random
+) -> None:
     session = Session(base)
     try:
         try:
@@ -479,7 +527,9 @@ async def _session_loop(base: str, sc: Scenario, i: int, t0: float, runs: list, 
         await session.close()
 
 
-async def _scenario(base: str, sc: Scenario, seed: int, servers: list[Server]) -> tuple[list, float, float, float]:
+async def _scenario(
+    base: str, sc: Scenario, seed: int, servers: list[Server]
+) -> tuple[list, float, float, float]:
     """(runs, wall seconds of the timed part, its start, server CPU seconds during it)."""
     t0 = time.perf_counter()
     runs: list = []
@@ -490,8 +540,9 @@ async def _scenario(base: str, sc: Scenario, seed: int, servers: list[Server]) -
     return runs, time.perf_counter() - start.at, t0, cpu
 
 
-def run_scenario(server: Server, sc: Scenario, seed: int, *, base: str | None = None,
-                 extra: list[Server] = ()) -> dict:  # fmt: skip
+def run_scenario(
+    server: Server, sc: Scenario, seed: int, *, base: str | None = None, extra: list[Server] = ()
+) -> dict:
     """One scenario on one server (or through a proxy at `base` in front of `extra` servers)."""
     servers = [server, *extra]
     for s in servers:
@@ -548,8 +599,9 @@ def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 1)
 
 
-def build_scenarios(pool: list[View], quick: bool, think_seconds: float, sizes: list[int],
-                    soak_reruns: int | None = None) -> list[Scenario]:  # fmt: skip
+def build_scenarios(
+    pool: list[View], quick: bool, think_seconds: float, sizes: list[int], soak_reruns: int | None = None
+) -> list[Scenario]:
     """Scenarios with their own slices of the view pool (every config gets the same views)."""
     one_per_page = {page: next(v for v in pool if v.page == page) for page in PAGE_NAMES}
     it = iter(v for v in pool if v not in one_per_page.values())
@@ -565,17 +617,30 @@ def build_scenarios(pool: list[View], quick: bool, think_seconds: float, sizes: 
         scs.append(Scenario(f"solo-cached-{page}", 1, "b2b", [[view] * (8 if quick else 30)], warm=True))
     for n in [s for s in sizes if s > 1]:
         scs.append(Scenario(f"b2b-{n}-new", n, "b2b", [take(per) for _ in range(n)]))
-        scs.append(Scenario(f"b2b-{n}-cached", n, "b2b", [[cached[i % len(cached)]] * per for i in range(n)],
-                            warm=True))  # fmt: skip
+        scs.append(
+            Scenario(
+                f"b2b-{n}-cached", n, "b2b", [[cached[i % len(cached)]] * per for i in range(n)], warm=True
+            )
+        )
     for n in sizes:
         # More views than a session can visit in think_seconds; only the visited ones count.
         k = int(think_seconds / 2) + 2
-        scs.append(Scenario(f"think-{n}", n, "think", [take(k) for _ in range(n)], think_s=4.0,
-                            seconds=think_seconds))  # fmt: skip
+        scs.append(
+            Scenario(
+                f"think-{n}", n, "think", [take(k) for _ in range(n)], think_s=4.0, seconds=think_seconds
+            )
+        )
     soak_views = cached[20:40]
     reruns = soak_reruns or (60 if quick else 300)
-    scs.append(Scenario("soak", 2, "b2b", [[soak_views[(j * 2 + i) % 20] for j in range(reruns // 2)]
-                                           for i in range(2)], warm=True))  # fmt: skip
+    scs.append(
+        Scenario(
+            "soak",
+            2,
+            "b2b",
+            [[soak_views[(j * 2 + i) % 20] for j in range(reruns // 2)] for i in range(2)],
+            warm=True,
+        )
+    )
     return scs
 
 
@@ -612,9 +677,13 @@ def check_kpis(results: list[dict], ref: dict[str, dict]) -> None:
             want = ref.get(run["view"])
             if run["latency_ms"] is None or want is None or want["errors"]:
                 continue
-            if {"metrics": run["metrics"], "version": run["version"]} != {k: want[k] for k in ("metrics", "version")}:
+            if {"metrics": run["metrics"], "version": run["version"]} != {
+                k: want[k] for k in ("metrics", "version")
+            }:
                 mismatches += 1
-                res["error_examples"].setdefault("kpi_mismatch", f"{run['view']}: {run['metrics']} != {want['metrics']}")
+                res["error_examples"].setdefault(
+                    "kpi_mismatch", f"{run['view']}: {run['metrics']} != {want['metrics']}"
+                )
         if mismatches:
             res["errors"]["kpi_mismatch"] = mismatches
         res["kpi_checked"] = sum(1 for r in res["_runs"] if r["latency_ms"] is not None and r["view"] in ref)
@@ -632,9 +701,27 @@ def profile(server: Server, sc: Scenario, seed: int, seconds: float, folder: Pat
     if binary is None:
         return {"error": "py-spy not installed (.venv/bin/pip install py-spy)"}
     raw = folder / f"{server.name}-{sc.name}.txt"
-    spy = subprocess.Popen([binary, "record", "--pid", str(server.proc.pid), "-d", str(int(seconds)), "-r", "100",
-                            "-f", "raw", "-F", "--threads", "--nonblocking", "-o", str(raw)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    spy = subprocess.Popen(
+        [
+            binary,
+            "record",
+            "--pid",
+            str(server.proc.pid),
+            "-d",
+            str(int(seconds)),
+            "-r",
+            "100",
+            "-f",
+            "raw",
+            "-F",
+            "--threads",
+            "--nonblocking",
+            "-o",
+            str(raw),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     time.sleep(1.0)
     res = run_scenario(server, sc, seed)
     try:
@@ -644,8 +731,11 @@ def profile(server: Server, sc: Scenario, seed: int, seconds: float, folder: Pat
         _, err = spy.communicate()
     if not raw.exists():
         return {"error": f"py-spy wrote nothing: {err.decode(errors='replace')[-500:]}", "scenario": res}
-    return {**top_frames(raw.read_text()), "scenario": {k: v for k, v in res.items() if k != "_runs"},
-            "raw": str(raw)}  # fmt: skip
+    return {
+        **top_frames(raw.read_text()),
+        "scenario": {k: v for k, v in res.items() if k != "_runs"},
+        "raw": str(raw),
+    }
 
 
 def top_frames(raw: str, n: int = 25) -> dict:
@@ -671,8 +761,16 @@ def top_frames(raw: str, n: int = 25) -> dict:
             incl[name] += c
         if names:
             self_[names[-1]] += c
-    generic = ("threading.py", "_run_script_thread", "ScriptRunner._run_script (", "code_to_exec",
-               "exec_func_with_error_handling", "_mpa_v1", "Page.run (", "<module>")  # fmt: skip
+    generic = (
+        "threading.py",
+        "_run_script_thread",
+        "ScriptRunner._run_script (",
+        "code_to_exec",
+        "exec_func_with_error_handling",
+        "_mpa_v1",
+        "Page.run (",
+        "<module>",
+    )
     for name in [k for k in incl if any(g in k for g in generic)]:
         del incl[name]
     share = lambda k: round(100 * k / max(script, 1), 1)  # noqa: E731
@@ -686,13 +784,31 @@ def top_frames(raw: str, n: int = 25) -> dict:
 
 
 # ---- report -------------------------------------------------------------------------------
-COLUMNS = ("scenario", "server", "reruns", "reruns_per_s", "p50_ms", "p95_ms", "server_cpu_ms_per_rerun",
-           "rss_max_mb", "rss_end_mb", "errors", "loadavg_1m")  # fmt: skip
+COLUMNS = (
+    "scenario",
+    "server",
+    "reruns",
+    "reruns_per_s",
+    "p50_ms",
+    "p95_ms",
+    "server_cpu_ms_per_rerun",
+    "rss_max_mb",
+    "rss_end_mb",
+    "errors",
+    "loadavg_1m",
+)
 
 
 def table(results: list[dict]) -> str:
-    rows = [[str(r.get(c, "")) if c != "errors" else (",".join(f"{k}={v}" for k, v in r["errors"].items()) or "0")
-             for c in COLUMNS] for r in results]  # fmt: skip
+    rows = [
+        [
+            str(r.get(c, ""))
+            if c != "errors"
+            else (",".join(f"{k}={v}" for k, v in r["errors"].items()) or "0")
+            for c in COLUMNS
+        ]
+        for r in results
+    ]
     widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(COLUMNS)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
@@ -706,8 +822,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default=None, help="session counts (default 1,8,20,40; quick 1,4)")
     ap.add_argument("--think-seconds", type=float, default=None, help="length of each think scenario")
     ap.add_argument("--only", default=None, help="comma-separated scenario names (prefixes) to run")
-    ap.add_argument("--profile", action="store_true", help="py-spy each server during b2b-8-new and solo-cached-*")
-    ap.add_argument("--replicas", type=int, default=0, help="also: think scenarios through nginx to K servers")
+    ap.add_argument(
+        "--profile", action="store_true", help="py-spy each server during b2b-8-new and solo-cached-*"
+    )
+    ap.add_argument(
+        "--replicas", type=int, default=0, help="also: think scenarios through nginx to K servers"
+    )
     ap.add_argument("--soak-reruns", type=int, default=None, help="reruns of the soak scenario (default 300)")
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--seed", type=int, default=16)
@@ -736,18 +856,31 @@ def main(argv: list[str] | None = None) -> int:
                 print(table([res]).splitlines()[1], flush=True)
         if args.profile:
             folder = Path(tempfile.mkdtemp(prefix="ws_load_prof_"))
-            rest = iter(pool[len(pool) // 2:])  # views no scenario used: new again
+            rest = iter(pool[len(pool) // 2 :])  # views no scenario used: new again
             for name, make in (
-                ("b2b-8-new", lambda: Scenario("b2b-8-new", 8, "b2b", [[next(rest) for _ in range(6)] for _ in range(8)])),
-                *((f"solo-cached-{page}", lambda view=view, page=page: Scenario(
-                    f"solo-cached-{page}", 1, "b2b", [[view] * 150], warm=True))
-                  for page, view in {p: next(v for v in pool if v.page == p) for p in PAGE_NAMES}.items()),
+                (
+                    "b2b-8-new",
+                    lambda: Scenario(
+                        "b2b-8-new", 8, "b2b", [[next(rest) for _ in range(6)] for _ in range(8)]
+                    ),
+                ),
+                *(
+                    (
+                        f"solo-cached-{page}",
+                        lambda view=view, page=page: Scenario(
+                            f"solo-cached-{page}", 1, "b2b", [[view] * 150], warm=True
+                        ),
+                    )
+                    for page, view in {p: next(v for v in pool if v.page == p) for p in PAGE_NAMES}.items()
+                ),
             ):
                 sc = make()
                 for s in servers:
                     profiles[f"{s.name}/{name}"] = profile(s, sc, args.seed, 15, folder)
-                    print(f"profile {s.name}/{name}: {profiles[f'{s.name}/{name}'].get('inclusive', [])[:6]}",
-                          flush=True)  # fmt: skip
+                    print(
+                        f"profile {s.name}/{name}: {profiles[f'{s.name}/{name}'].get('inclusive', [])[:6]}",
+                        flush=True,
+                    )
     finally:
         for s in servers:
             s.stop()
@@ -760,11 +893,17 @@ def main(argv: list[str] | None = None) -> int:
             for s in reps:
                 s.wait_healthy()
             proxy = Proxy(reps, folder)
-            rest = iter(pool[len(pool) // 2 + 200:])
+            rest = iter(pool[len(pool) // 2 + 200 :])
             for n in [s for s in sizes if s > 1]:
                 k = int(think_seconds / 2) + 2
-                sc = Scenario(f"think-{n}", n, "think", [[next(rest) for _ in range(k)] for _ in range(n)],
-                              think_s=4.0, seconds=think_seconds)  # fmt: skip
+                sc = Scenario(
+                    f"think-{n}",
+                    n,
+                    "think",
+                    [[next(rest) for _ in range(k)] for _ in range(n)],
+                    think_s=4.0,
+                    seconds=think_seconds,
+                )
                 res = run_scenario(reps[0], sc, args.seed, base=proxy.base, extra=reps[1:])
                 results.append(res)
                 print(table([res]).splitlines()[1], flush=True)

@@ -72,13 +72,40 @@ SOURCED_TABLES = {
 # Tables added after the first layout: a sourced folder without the file (an older checkout, a
 # test fixture) gets an empty table with these columns, so readers can always query them.
 OPTIONAL_SOURCED_COLUMNS = {
-    "eradication": ("eradication_id", "period", "period_start", "period_end", "level", "geography", "measure",
-                    "hectares", "derived", "source_id", "fact_id", "notes"),
-    "indicators": ("indicator_id", "period", "period_start", "period_end", "geography", "metric", "category",
-                   "value_low", "value", "value_high", "unit", "derived", "source_id", "fact_id", "notes"),
+    "eradication": (
+        "eradication_id",
+        "period",
+        "period_start",
+        "period_end",
+        "level",
+        "geography",
+        "measure",
+        "hectares",
+        "derived",
+        "source_id",
+        "fact_id",
+        "notes",
+    ),
+    "indicators": (
+        "indicator_id",
+        "period",
+        "period_start",
+        "period_end",
+        "geography",
+        "metric",
+        "category",
+        "value_low",
+        "value",
+        "value_high",
+        "unit",
+        "derived",
+        "source_id",
+        "fact_id",
+        "notes",
+    ),
     "coca_zones": ("zone", "regions", "provinces", "in_devida_panel", "confidence", "basis"),
     "conflicts": ("conflict_group", "fact_id", "what"),
-}  # fmt: skip
+}
 # Bump when the build's outputs change shape (a new table or column): the version then changes,
 # so a build of the same data in the new layout never reuses a folder in the old one.
 BUILD_FORMAT = "4"
@@ -329,10 +356,14 @@ def build(spec: BuildSpec, *, force: bool = False, log=print) -> str:
             "build_seconds": round(time.perf_counter() - started, 2),
             "events_by_provenance": counts,
             "rows": rows,
-            "simulated": {"enabled": spec.simulate, "events": spec.simulated_events, "seed": spec.seed,
-                          "generator_version": simulate.GENERATOR_VERSION},
+            "simulated": {
+                "enabled": spec.simulate,
+                "events": spec.simulated_events,
+                "seed": spec.seed,
+                "generator_version": simulate.GENERATOR_VERSION,
+            },
             "previous": current,
-        }  # fmt: skip
+        }
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=2))
         if spec.imports is not None:
             (stage / IMPORTS_FILE).write_text(_imports_text(spec.imports))
@@ -439,8 +470,13 @@ def default_spec(**overrides) -> BuildSpec:
     out = overrides.get("out", built_dir())
     imports = overrides.pop("imports", None) or committed_imports(out, imported_dir())
     extra, extra_sources = imported_inputs(imported_dir(), imports)
-    base = {"sourced": sourced_dir(), "out": out, "extra_events": extra, "extra_sources": extra_sources,
-            "imports": imports}  # fmt: skip
+    base = {
+        "sourced": sourced_dir(),
+        "out": out,
+        "extra_events": extra,
+        "extra_sources": extra_sources,
+        "imports": imports,
+    }
     base.update(overrides)
     return BuildSpec(**base)
 

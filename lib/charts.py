@@ -22,24 +22,44 @@ from lib import l10n
 from lib.i18n import MONTHS, route_label, t, type_label
 
 PALETTE = px.colors.qualitative.Safe
-ROUTE_COLOURS = {"air": "#1f77b4", "land": "#8c564b", "river": "#17becf", "sea": "#2ca02c",
-                 "land_or_river": "#9467bd"}  # fmt: skip
+ROUTE_COLOURS = {
+    "air": "#1f77b4",
+    "land": "#8c564b",
+    "river": "#17becf",
+    "sea": "#2ca02c",
+    "land_or_river": "#9467bd",
+}
 POLICY_SHORT = {
     "law-30339": ("Law 30339", "Ley N.° 30339"),
     "law-30339-protocol": ("interception protocol", "protocolo de interceptación"),
     "air-bridge-halt": ("2001 halt", "suspensión 2001"),
     "us-peru-agreement-2023": ("2023 agreement", "acuerdo 2023"),
 }
-LAYOUT = {"template": "plotly_white", "margin": {"l": 50, "r": 20, "t": 60, "b": 40},
-          "legend": {"orientation": "h", "y": -0.15}, "hovermode": "closest"}  # fmt: skip
+LAYOUT = {
+    "template": "plotly_white",
+    "margin": {"l": 50, "r": 20, "t": 60, "b": 40},
+    "legend": {"orientation": "h", "y": -0.15},
+    "hovermode": "closest",
+}
 
 
 def simulated_mark(lang: str) -> dict:
     """The small corner mark every chart with simulated data carries (an image export replaces it
     with its own, larger mark: lib.export.annotated_copy)."""
-    return {"text": t("simulated_mark", lang), "xref": "paper", "yref": "paper", "x": 1, "y": 1.08,
-            "xanchor": "right", "showarrow": False, "font": {"size": 11, "color": "#b45309"},
-            "bgcolor": "#fef3c7", "bordercolor": "#b45309", "borderwidth": 1, "name": "simulated-mark"}  # fmt: skip
+    return {
+        "text": t("simulated_mark", lang),
+        "xref": "paper",
+        "yref": "paper",
+        "x": 1,
+        "y": 1.08,
+        "xanchor": "right",
+        "showarrow": False,
+        "font": {"size": 11, "color": "#b45309"},
+        "bgcolor": "#fef3c7",
+        "bordercolor": "#b45309",
+        "borderwidth": 1,
+        "name": "simulated-mark",
+    }
 
 
 def add_simulated_mark(fig: go.Figure, lang: str) -> go.Figure:
@@ -54,10 +74,24 @@ def add_policy_markers(fig: go.Figure, policies: pd.DataFrame, lang: str) -> go.
         short = POLICY_SHORT.get(row.policy_id)
         label = (short[1] if lang == "es" else short[0]) if short else row.policy_id
         x = pd.Timestamp(row.date)
-        fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper",
-                      line={"dash": "dot", "color": "#6b7280", "width": 1})  # fmt: skip
-        fig.add_annotation(x=x, y=1 - 0.06 * (i % 3), yref="paper", text=html.escape(label),
-                           showarrow=False, xanchor="left", font={"size": 10, "color": "#374151"})  # fmt: skip
+        fig.add_shape(
+            type="line",
+            x0=x,
+            x1=x,
+            y0=0,
+            y1=1,
+            yref="paper",
+            line={"dash": "dot", "color": "#6b7280", "width": 1},
+        )
+        fig.add_annotation(
+            x=x,
+            y=1 - 0.06 * (i % 3),
+            yref="paper",
+            text=html.escape(label),
+            showarrow=False,
+            xanchor="left",
+            font={"size": 10, "color": "#374151"},
+        )
     return fig
 
 
@@ -83,8 +117,11 @@ def add_reported_markers(fig: go.Figure, facts: pd.DataFrame, event_type: str, l
     hover = [
         "<br>".join(
             [
-                html.escape(t("reported_marker", lang, count=int(r.count), what=type_label(event_type, lang))),
-                f"{r.date:%Y-%m-%d} – {r.date_end:%Y-%m-%d} ({pm:.1f}/mes)" if lang == "es"
+                html.escape(
+                    t("reported_marker", lang, count=int(r.count), what=type_label(event_type, lang))
+                ),
+                f"{r.date:%Y-%m-%d} – {r.date_end:%Y-%m-%d} ({pm:.1f}/mes)"
+                if lang == "es"
                 else f"{r.date:%Y-%m-%d} – {r.date_end:%Y-%m-%d} ({pm:.1f}/month)",
                 html.escape(" · ".join(str(x) for x in (r.area, r.region) if isinstance(x, str))),
                 html.escape(str(r.source_title or "")),
@@ -92,24 +129,45 @@ def add_reported_markers(fig: go.Figure, facts: pd.DataFrame, event_type: str, l
             ]
         )
         for r, pm in zip(facts.itertuples(index=False), per_month, strict=True)
-    ]  # fmt: skip
+    ]
     fig.add_trace(
         go.Scatter(
-            x=mid, y=per_month, mode="markers", name=t("reported_legend", lang),
-            marker={"symbol": "diamond", "size": 11, "color": "#111827", "line": {"color": "white", "width": 1}},
-            error_x={"type": "data", "symmetric": True, "array": (end - mid).dt.days * 86_400_000,
-                     "color": "#111827", "thickness": 1},
-            hovertext=hover, hoverinfo="text", customdata=facts["area"].to_numpy(),
+            x=mid,
+            y=per_month,
+            mode="markers",
+            name=t("reported_legend", lang),
+            marker={
+                "symbol": "diamond",
+                "size": 11,
+                "color": "#111827",
+                "line": {"color": "white", "width": 1},
+            },
+            error_x={
+                "type": "data",
+                "symmetric": True,
+                "array": (end - mid).dt.days * 86_400_000,
+                "color": "#111827",
+                "thickness": 1,
+            },
+            hovertext=hover,
+            hoverinfo="text",
+            customdata=facts["area"].to_numpy(),
             meta="reported",
         )
-    )  # fmt: skip
+    )
     return fig
 
 
 def monthly_series(
-    series: pd.DataFrame, facts: pd.DataFrame, policies: pd.DataFrame, *,
-    event_type: str, by: str, lang: str, simulated: bool,
-) -> go.Figure:  # fmt: skip
+    series: pd.DataFrame,
+    facts: pd.DataFrame,
+    policies: pd.DataFrame,
+    *,
+    event_type: str,
+    by: str,
+    lang: str,
+    simulated: bool,
+) -> go.Figure:
     """Monthly counts of one event type by area/region, policy markers and sourced figures."""
     fig = go.Figure()
     # Reported rows are drawn only as sourced markers: sparse reports joined by lines would
@@ -118,18 +176,24 @@ def monthly_series(
     for i, (group, part) in enumerate(sim.groupby("group", sort=True)):
         fig.add_trace(
             go.Scatter(
-                x=part["month"], y=part["n"], mode="lines+markers", name=f"{group} ({t('prov_simulated', lang)})",
-                line={"color": PALETTE[i % len(PALETTE)], "width": 2}, marker={"size": 4},
+                x=part["month"],
+                y=part["n"],
+                mode="lines+markers",
+                name=f"{group} ({t('prov_simulated', lang)})",
+                line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+                marker={"size": 4},
                 customdata=[group] * len(part),
                 hovertemplate=f"{html.escape(str(group))}<br>%{{x|%Y-%m}}: %{{y}}<extra></extra>",
                 legendgroup=str(group),
             )
-        )  # fmt: skip
+        )
     add_reported_markers(fig, facts, event_type, lang)
     add_policy_markers(fig, policies, lang)
     by_label = t("by_area" if by == "area" else "by_region", lang)
     title = t("chart_monthly", lang, metric=type_label(event_type, lang).capitalize(), by=by_label)
-    fig.update_layout(title=title, xaxis_title=t("axis_month", lang), yaxis_title=t("axis_events", lang), **LAYOUT)
+    fig.update_layout(
+        title=title, xaxis_title=t("axis_month", lang), yaxis_title=t("axis_events", lang), **LAYOUT
+    )
     if simulated:
         add_simulated_mark(fig, lang)
     return fig
@@ -179,9 +243,15 @@ def _grid_layout(panels: int, cols: int, shared_y: bool) -> dict:
     from plotly.subplots import make_subplots
 
     rows = max(1, -(-panels // cols))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[str(i) for i in range(panels)], shared_xaxes=True,
-                        shared_yaxes=shared_y, horizontal_spacing=0.06,
-                        vertical_spacing=0.12 if rows > 1 else 0.1)  # fmt: skip
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[str(i) for i in range(panels)],
+        shared_xaxes=True,
+        shared_yaxes=shared_y,
+        horizontal_spacing=0.06,
+        vertical_spacing=0.12 if rows > 1 else 0.1,
+    )
     return fig.to_dict()["layout"]
 
 
@@ -199,7 +269,7 @@ def _ref(kind: str, n: int) -> str:
 
 def _grid_axes(layout: dict, kind: str) -> dict[int, dict]:
     """{axis number: axis} for every `kind` axis of the grid, empty cells included."""
-    return {int(k[len(kind) + 4:] or 1): v for k, v in layout.items() if k.startswith(f"{kind}axis")}
+    return {int(k[len(kind) + 4 :] or 1): v for k, v in layout.items() if k.startswith(f"{kind}axis")}
 
 
 def _style_share_axes(layout: dict, cols: int, lang: str) -> None:
@@ -209,8 +279,9 @@ def _style_share_axes(layout: dict, cols: int, lang: str) -> None:
             axis["title"] = {"text": t("axis_share", lang)}
 
 
-def _small_multiples(traces: list[dict], layout: dict, *, title: str, height: int, simulated: bool,
-                     lang: str) -> TrustedFigure:  # fmt: skip
+def _small_multiples(
+    traces: list[dict], layout: dict, *, title: str, height: int, simulated: bool, lang: str
+) -> TrustedFigure:
     layout.update(_layout(title={"text": title}, height=height))
     if simulated:
         layout.setdefault("annotations", []).append(simulated_mark(lang))
@@ -232,17 +303,33 @@ def route_shares(shares: pd.DataFrame, *, lang: str, simulated: bool) -> go.Figu
         wide = part.pivot(index="month", columns="route", values="share").fillna(0.0)
         n, x = panels[area], wide.index.strftime("%Y-%m-%d").tolist()
         for route in [r for r in ROUTE_COLOURS if r in wide.columns]:
-            traces.append({
-                "type": "scatter", "x": x, "y": wide[route].to_numpy(), "mode": "lines", "stackgroup": f"p{n}",
-                "name": route_label(route, lang), "legendgroup": route, "showlegend": area == areas[0],
-                "line": {"width": 0.5, "color": ROUTE_COLOURS[route]}, "customdata": [area] * len(wide),
-                "hovertemplate": f"{html.escape(area)} · {html.escape(route_label(route, lang))}: "
-                                 "%{y:.0%}<br>%{x|%Y-%m}<extra></extra>",
-                "xaxis": _ref("x", n), "yaxis": _ref("y", n),
-            })  # fmt: skip
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": x,
+                    "y": wide[route].to_numpy(),
+                    "mode": "lines",
+                    "stackgroup": f"p{n}",
+                    "name": route_label(route, lang),
+                    "legendgroup": route,
+                    "showlegend": area == areas[0],
+                    "line": {"width": 0.5, "color": ROUTE_COLOURS[route]},
+                    "customdata": [area] * len(wide),
+                    "hovertemplate": f"{html.escape(area)} · {html.escape(route_label(route, lang))}: "
+                    "%{y:.0%}<br>%{x|%Y-%m}<extra></extra>",
+                    "xaxis": _ref("x", n),
+                    "yaxis": _ref("y", n),
+                }
+            )
     _style_share_axes(layout, 2, lang)
-    return _small_multiples(traces, layout, title=t("chart_route_shares", lang), simulated=simulated, lang=lang,
-                            height=260 * max(1, (len(areas) + 1) // 2))  # fmt: skip
+    return _small_multiples(
+        traces,
+        layout,
+        title=t("chart_route_shares", lang),
+        simulated=simulated,
+        lang=lang,
+        height=260 * max(1, (len(areas) + 1) // 2),
+    )
 
 
 def route_season(profile: pd.DataFrame, *, lang: str, simulated: bool) -> go.Figure:
@@ -254,51 +341,97 @@ def route_season(profile: pd.DataFrame, *, lang: str, simulated: bool) -> go.Fig
     for area, part in profile.groupby("area", sort=True):
         n = panels[area]
         for route, line in part.groupby("route", sort=False):
-            traces.append({
-                "type": "scatter", "x": line["month_of_year"].to_numpy(), "y": line["share"].to_numpy(),
-                "mode": "lines+markers", "name": route_label(route, lang), "legendgroup": route,
-                "showlegend": area == areas[0], "line": {"color": ROUTE_COLOURS.get(route, "#6b7280")},
-                "marker": {"size": 5}, "customdata": [area] * len(line), "xaxis": _ref("x", n), "yaxis": _ref("y", n),
-            })  # fmt: skip
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": line["month_of_year"].to_numpy(),
+                    "y": line["share"].to_numpy(),
+                    "mode": "lines+markers",
+                    "name": route_label(route, lang),
+                    "legendgroup": route,
+                    "showlegend": area == areas[0],
+                    "line": {"color": ROUTE_COLOURS.get(route, "#6b7280")},
+                    "marker": {"size": 5},
+                    "customdata": [area] * len(line),
+                    "xaxis": _ref("x", n),
+                    "yaxis": _ref("y", n),
+                }
+            )
     for axis in _grid_axes(layout, "x").values():
         axis.update(tickvals=list(range(1, 13)), ticktext=months)
     for n in panels.values():
         for x0, x1 in ((0.5, 4.5), (11.5, 12.5)):  # rainy season: December to April
-            shapes.append({"type": "rect", "xref": _ref("x", n), "yref": f"{_ref('y', n)} domain", "x0": x0,
-                           "x1": x1, "y0": 0, "y1": 1, "fillcolor": "#bfdbfe", "opacity": 0.35,
-                           "line": {"width": 0}, "layer": "below"})  # fmt: skip
+            shapes.append(
+                {
+                    "type": "rect",
+                    "xref": _ref("x", n),
+                    "yref": f"{_ref('y', n)} domain",
+                    "x0": x0,
+                    "x1": x1,
+                    "y0": 0,
+                    "y1": 1,
+                    "fillcolor": "#bfdbfe",
+                    "opacity": 0.35,
+                    "line": {"width": 0},
+                    "layer": "below",
+                }
+            )
     layout["shapes"] = shapes
     _style_share_axes(layout, 3, lang)
-    return _small_multiples(traces, layout, title=t("chart_route_season", lang), simulated=simulated, lang=lang,
-                            height=260 * max(1, -(-len(areas) // 3)))  # fmt: skip
+    return _small_multiples(
+        traces,
+        layout,
+        title=t("chart_route_season", lang),
+        simulated=simulated,
+        lang=lang,
+        height=260 * max(1, -(-len(areas) // 3)),
+    )
 
 
 def route_estimates(estimates: pd.DataFrame, *, lang: str) -> go.Figure:
     """Each reported route-share estimate as its own sourced point, with its range."""
     fig = go.Figure()
     df = estimates.copy()
-    df["x"] = pd.to_datetime(df["period_start"]) + (
-        pd.to_datetime(df["period_end"]) - pd.to_datetime(df["period_start"])
-    ) / 2
+    df["x"] = (
+        pd.to_datetime(df["period_start"])
+        + (pd.to_datetime(df["period_end"]) - pd.to_datetime(df["period_start"])) / 2
+    )
     df["y"] = df["share"].fillna((df["share_low"].fillna(0) + df["share_high"].fillna(1)) / 2)
     for route, part in df.groupby("route", sort=False):
         hover = [
-            "<br>".join(html.escape(str(v)) for v in (
-                f"{r.area} · {route_label(route, lang)}: " + (l10n.percent(r.share, lang) if pd.notna(r.share) else "—"),
-                r.period, r.basis, r.source_title, r.source_url) if isinstance(v, str) and v)
+            "<br>".join(
+                html.escape(str(v))
+                for v in (
+                    f"{r.area} · {route_label(route, lang)}: "
+                    + (l10n.percent(r.share, lang) if pd.notna(r.share) else "—"),
+                    r.period,
+                    r.basis,
+                    r.source_title,
+                    r.source_url,
+                )
+                if isinstance(v, str) and v
+            )
             for r in part.itertuples(index=False)
-        ]  # fmt: skip
+        ]
         low = (part["y"] - part["share_low"]).where(part["share_low"].notna(), 0)
         high = (part["share_high"] - part["y"]).where(part["share_high"].notna(), 0)
         fig.add_trace(
             go.Scatter(
-                x=part["x"], y=part["y"], mode="markers", name=route_label(route, lang),
-                marker={"size": 12, "color": ROUTE_COLOURS.get(route, "#6b7280"),
-                        "symbol": ["diamond" if a == "VRAEM" else "circle" for a in part["area"]]},
+                x=part["x"],
+                y=part["y"],
+                mode="markers",
+                name=route_label(route, lang),
+                marker={
+                    "size": 12,
+                    "color": ROUTE_COLOURS.get(route, "#6b7280"),
+                    "symbol": ["diamond" if a == "VRAEM" else "circle" for a in part["area"]],
+                },
                 error_y={"type": "data", "array": high, "arrayminus": low, "thickness": 1},
-                hovertext=hover, hoverinfo="text", customdata=part["area"].to_numpy(),
+                hovertext=hover,
+                hoverinfo="text",
+                customdata=part["area"].to_numpy(),
             )
-        )  # fmt: skip
+        )
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title=t("axis_share_reported", lang))
     fig.update_layout(title=t("chart_route_estimates", lang), **LAYOUT)
     return fig
@@ -311,13 +444,21 @@ def uploaded_series(series: pd.DataFrame, *, lang: str, simulated: bool) -> go.F
         uploaded = prov == "uploaded"
         fig.add_trace(
             go.Scatter(
-                x=part["month"], y=part["n"], mode="lines+markers", name=f"{group} ({t(f'prov_{prov}', lang)})",
+                x=part["month"],
+                y=part["n"],
+                mode="lines+markers",
+                name=f"{group} ({t(f'prov_{prov}', lang)})",
                 line={"dash": "dash" if uploaded else "solid", "color": PALETTE[i % len(PALETTE)]},
-                marker={"size": 5}, customdata=[group] * len(part),
+                marker={"size": 5},
+                customdata=[group] * len(part),
             )
-        )  # fmt: skip
-    fig.update_layout(title=t("upload_chart", lang), xaxis_title=t("axis_month", lang),
-                      yaxis_title=t("axis_events", lang), **LAYOUT)  # fmt: skip
+        )
+    fig.update_layout(
+        title=t("upload_chart", lang),
+        xaxis_title=t("axis_month", lang),
+        yaxis_title=t("axis_events", lang),
+        **LAYOUT,
+    )
     if simulated:
         add_simulated_mark(fig, lang)
     return fig

@@ -32,7 +32,9 @@ from lib.state import Context, ViewState
 
 LOG = logging.getLogger("pistas")
 DEFAULT_SIZE, MAX_SIZE = 1_000, 10_000
-SIMULATED_NOTE = "Rows with provenance 'simulated' come from the seeded demo generator (lib/simulate.py): not evidence."
+SIMULATED_NOTE = (
+    "Rows with provenance 'simulated' come from the seeded demo generator (lib/simulate.py): not evidence."
+)
 
 
 class BadRequest(ValueError):
@@ -59,14 +61,26 @@ def view_rows(db: Database, params: dict[str, str]) -> dict:
     size, offset = _paging(params)
     version = db.version()
     context = _context(str(db.built), version)
-    state, problems = ViewState.from_query({k: v for k, v in params.items() if not k.startswith("_")}, context)
+    state, problems = ViewState.from_query(
+        {k: v for k, v in params.items() if not k.startswith("_")}, context
+    )
     f = queries.filters_for(state, context)
     total = queries.events_count(db, f)
     rows = queries.events_slice(db, f, offset, size)
     # Whether the *view* holds simulated rows (not just this page): the label travels with every page.
-    simulated = "simulated" in f.provenances and queries.events_count(db, replace(f, provenances=("simulated",))) > 0
-    return {"state": state, "problems": problems, "version": version, "rows": rows.reset_index(drop=True),
-            "total": total, "size": size, "offset": offset, "simulated": simulated}  # fmt: skip
+    simulated = (
+        "simulated" in f.provenances and queries.events_count(db, replace(f, provenances=("simulated",))) > 0
+    )
+    return {
+        "state": state,
+        "problems": problems,
+        "version": version,
+        "rows": rows.reset_index(drop=True),
+        "total": total,
+        "size": size,
+        "offset": offset,
+        "simulated": simulated,
+    }
 
 
 def _links(request: Request, state: ViewState, size: int, offset: int, total: int) -> tuple[str, str | None]:
@@ -108,8 +122,12 @@ def _answer(request: Request, fmt: str) -> Response:
     if nxt:
         headers["Link"] = f'<{nxt}>; rel="next"'
     if fmt == "csv":
-        meta = export.ExportMeta(view_link=view_link, data_version=version, filters=state.to_query(),
-                                 provenance_note=SIMULATED_NOTE if simulated else "")  # fmt: skip
+        meta = export.ExportMeta(
+            view_link=view_link,
+            data_version=version,
+            filters=state.to_query(),
+            provenance_note=SIMULATED_NOTE if simulated else "",
+        )
         body = export.csv_bytes(rows, meta)
         return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
     return JSONResponse(
@@ -117,7 +135,9 @@ def _answer(request: Request, fmt: str) -> Response:
             "data_version": version,
             "view_link": view_link,
             "view": state.to_query(),
-            "problems": [{"param": p.param, "given": p.given, "code": p.code, "used": p.used} for p in got["problems"]],
+            "problems": [
+                {"param": p.param, "given": p.given, "code": p.code, "used": p.used} for p in got["problems"]
+            ],
             "simulated": simulated,
             "note": SIMULATED_NOTE if simulated else None,
             "total": got["total"],

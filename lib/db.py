@@ -26,9 +26,22 @@ from lib.paths import built_dir
 
 VERSION_RE = re.compile(r"^[0-9a-f]{6,64}$")
 PARQUET_TABLES = (
-    "rollup", "strip_cycles", "cited", "map_points", "sources", "policies", "route_shares",
-    "flight_estimates", "coca", "regions", "places", "eradication", "indicators", "coca_zones", "conflicts",
-)  # fmt: skip
+    "rollup",
+    "strip_cycles",
+    "cited",
+    "map_points",
+    "sources",
+    "policies",
+    "route_shares",
+    "flight_estimates",
+    "coca",
+    "regions",
+    "places",
+    "eradication",
+    "indicators",
+    "coca_zones",
+    "conflicts",
+)
 
 
 class DataUnavailable(RuntimeError):
@@ -91,7 +104,7 @@ class Database:
             for table in PARQUET_TABLES:
                 path = folder / f"{table}.parquet"
                 con.execute(
-                    f'CREATE OR REPLACE VIEW "{schema}".{table} AS SELECT * FROM read_parquet(\'{path}\')'
+                    f"CREATE OR REPLACE VIEW \"{schema}\".{table} AS SELECT * FROM read_parquet('{path}')"
                 )
             self._schemas.add(schema)
         return schema

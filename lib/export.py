@@ -283,18 +283,30 @@ def _title_block(out: go.Figure, m: dict, title: str, subtitle: str, width: int)
     sub_lines = textwrap.wrap(subtitle, chars) if subtitle else []
     top = 24 + _TITLE_FONT_PX + len(sub_lines) * (_SUBTITLE_FONT_PX + 5) + 16
     out.update_layout(
-        title={"text": f"<b>{_plotly_text(title)}</b>", "x": 0, "xref": "paper", "xanchor": "left",
-               "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 18},
-               "font": {"size": _TITLE_FONT_PX, "color": "#111111"},
-               "subtitle": {"text": "<br>".join(_plotly_text(x) for x in sub_lines),
-                            "font": {"size": _SUBTITLE_FONT_PX, "color": "#444444"}}},
-    )  # fmt: skip
+        title={
+            "text": f"<b>{_plotly_text(title)}</b>",
+            "x": 0,
+            "xref": "paper",
+            "xanchor": "left",
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"t": 18},
+            "font": {"size": _TITLE_FONT_PX, "color": "#111111"},
+            "subtitle": {
+                "text": "<br>".join(_plotly_text(x) for x in sub_lines),
+                "font": {"size": _SUBTITLE_FONT_PX, "color": "#444444"},
+            },
+        },
+    )
     return {**m, "t": max(m["t"], top + 12)}
 
 
 def _legend_inside(out: go.Figure) -> None:
     """A legend at the right edge of the page can be cut ("VRAEM (simulatec"): put it under the plot."""
-    if out.layout.showlegend is False or not any(getattr(tr, "showlegend", None) is not False for tr in out.data):
+    if out.layout.showlegend is False or not any(
+        getattr(tr, "showlegend", None) is not False for tr in out.data
+    ):
         return
     if isinstance(out.layout.meta, dict) and out.layout.meta.get("legend") == "side":
         return  # a figure that places its own legend beside the plot (the static map)
@@ -302,17 +314,25 @@ def _legend_inside(out: go.Figure) -> None:
 
 
 def annotated_copy(
-    fig: go.Figure, *, caption: str, simulated_mark: str | None, width: int, height: int,
-    title: str = "", subtitle: str = "",
-) -> go.Figure:  # fmt: skip
+    fig: go.Figure,
+    *,
+    caption: str,
+    simulated_mark: str | None,
+    width: int,
+    height: int,
+    title: str = "",
+    subtitle: str = "",
+) -> go.Figure:
     """A copy of ``fig`` sized for export: its title and subtitle at the top (when given), the
     caption (sources, link, data version) at the bottom and, when given, the simulated-data mark
     (a corner label plus a faint diagonal watermark that survives cropping on a slide). The
     caller's figure is untouched."""
     out = go.Figure(fig)  # deep copy
     margin = out.layout.margin
-    m = {k: (getattr(margin, k) if getattr(margin, k) is not None else v)
-         for k, v in _PLOTLY_DEFAULT_MARGIN.items()}  # fmt: skip
+    m = {
+        k: (getattr(margin, k) if getattr(margin, k) is not None else v)
+        for k, v in _PLOTLY_DEFAULT_MARGIN.items()
+    }
     out.update_layout(width=width, height=height)
     if title:
         m = _title_block(out, m, title, subtitle, width)
@@ -327,24 +347,46 @@ def annotated_copy(
         out.update_layout(margin={**m, "b": m["b"] + caption_px})
         out.add_annotation(
             text="<br>".join(_plotly_text(line) for line in lines),
-            xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top",
-            yshift=-m["b"], showarrow=False, align="left",
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=0,
+            xanchor="left",
+            yanchor="top",
+            yshift=-m["b"],
+            showarrow=False,
+            align="left",
             font={"size": _CAPTION_FONT_PX, "color": "#555555"},
-        )  # fmt: skip
+        )
     if simulated_mark:
         # The export's mark replaces the chart's own small corner mark (one label, not two).
         out.layout.annotations = [a for a in out.layout.annotations if a.name != "simulated-mark"]
         mark = _plotly_text(simulated_mark)
         out.add_annotation(
-            text=f"<b>{mark}</b>", xref="paper", yref="paper", x=1, y=1,
-            xanchor="right", yanchor="top", showarrow=False,
-            font={"size": 16, "color": "#a30000"}, bgcolor="rgba(255,255,255,0.85)",
-            bordercolor="#a30000", borderwidth=1.5, borderpad=5,
-        )  # fmt: skip
+            text=f"<b>{mark}</b>",
+            xref="paper",
+            yref="paper",
+            x=1,
+            y=1,
+            xanchor="right",
+            yanchor="top",
+            showarrow=False,
+            font={"size": 16, "color": "#a30000"},
+            bgcolor="rgba(255,255,255,0.85)",
+            bordercolor="#a30000",
+            borderwidth=1.5,
+            borderpad=5,
+        )
         out.add_annotation(
-            text=mark, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
-            textangle=-20, font={"size": max(24, height // 12), "color": "rgba(163,0,0,0.13)"},
-        )  # fmt: skip
+            text=mark,
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+            showarrow=False,
+            textangle=-20,
+            font={"size": max(24, height // 12), "color": "rgba(163,0,0,0.13)"},
+        )
     return out
 
 
@@ -364,8 +406,15 @@ def figure_image(
     nominal size) of ``fig`` with title, subtitle, caption and mark, drawn on a copy."""
     if fmt not in ("png", "svg"):
         raise ValueError(f"image format must be png or svg, not {fmt!r}")
-    copy = annotated_copy(fig, caption=caption, simulated_mark=simulated_mark, width=width, height=height,
-                          title=title, subtitle=subtitle)  # fmt: skip
+    copy = annotated_copy(
+        fig,
+        caption=caption,
+        simulated_mark=simulated_mark,
+        width=width,
+        height=height,
+        title=title,
+        subtitle=subtitle,
+    )
     return _render(copy, fmt, width, height, scale)
 
 
@@ -536,7 +585,12 @@ def xlsx_bytes(df: pd.DataFrame, meta: ExportMeta, sources: pd.DataFrame | None)
         *((f"filter: {k}", v) for k, v in meta.filters.items()),
     ]
     for key, value in rows:
-        about.append([_write_only_row(about, [_xlsx_value(key)], bold)[0], *_write_only_row(about, [_xlsx_value(value)])])
+        about.append(
+            [
+                _write_only_row(about, [_xlsx_value(key)], bold)[0],
+                *_write_only_row(about, [_xlsx_value(value)]),
+            ]
+        )
     if sources is not None and len(sources.columns):
         cols = [c for c in _SOURCE_COLUMNS if c in sources.columns] or list(sources.columns)
         about.append([])
@@ -616,8 +670,13 @@ def export_filename(kind: str, places: list[str], start: str, end: str, ext: str
         where = f"{len(names)}-places"
     else:
         where = joined
-    parts = ["pistas", _ascii_component(kind, 30) or "export", where,
-             _ascii_component(start, 10), _ascii_component(end, 10)]  # fmt: skip
+    parts = [
+        "pistas",
+        _ascii_component(kind, 30) or "export",
+        where,
+        _ascii_component(start, 10),
+        _ascii_component(end, 10),
+    ]
     return "_".join(p for p in parts if p) + "." + safe_ext
 
 
@@ -629,20 +688,30 @@ REPORT_TABLE_MAX_ROWS = 500
 
 _LABELS: dict[str, dict[str, str]] = {
     "es": {
-        "kpis": "Cifras clave", "figures": "Gráficos", "tables": "Tablas",
-        "sources": "Fuentes", "view": "Vista en el tablero", "version": "Versión de datos",
-        "generated": "Generado (UTC)", "simulated": "Datos simulados",
+        "kpis": "Cifras clave",
+        "figures": "Gráficos",
+        "tables": "Tablas",
+        "sources": "Fuentes",
+        "view": "Vista en el tablero",
+        "version": "Versión de datos",
+        "generated": "Generado (UTC)",
+        "simulated": "Datos simulados",
         "truncated": "Se muestran las primeras {shown} de {total} filas.",
         "no_sources": "Sin fuentes.",
     },
     "en": {
-        "kpis": "Key figures", "figures": "Charts", "tables": "Tables",
-        "sources": "Sources", "view": "View in the dashboard", "version": "Data version",
-        "generated": "Generated (UTC)", "simulated": "Simulated data",
+        "kpis": "Key figures",
+        "figures": "Charts",
+        "tables": "Tables",
+        "sources": "Sources",
+        "view": "View in the dashboard",
+        "version": "Data version",
+        "generated": "Generated (UTC)",
+        "simulated": "Simulated data",
         "truncated": "Showing the first {shown} of {total} rows.",
         "no_sources": "No sources.",
     },
-}  # fmt: skip
+}
 
 # The browser enforces "no network": even if a script tried to fetch something, it would
 # be refused. Inline scripts/styles only; data:/blob: for plotly's own image download.

@@ -100,16 +100,32 @@ NOTICES = ("env_unusable", "cache_unusable", "download_failed", "no_boundaries")
 # alphabetical order, which is the order of lib.schema.REGIONS (checked in tests against
 # the sourced regions table).
 _ISO_CAPITAL: tuple[tuple[str, str], ...] = (
-    ("PE-AMA", "Chachapoyas"), ("PE-ANC", "Huaraz"), ("PE-APU", "Abancay"),
-    ("PE-ARE", "Arequipa"), ("PE-AYA", "Ayacucho"), ("PE-CAJ", "Cajamarca"),
-    ("PE-CAL", "Callao"), ("PE-CUS", "Cusco"), ("PE-HUV", "Huancavelica"),
-    ("PE-HUC", "Huánuco"), ("PE-ICA", "Ica"), ("PE-JUN", "Huancayo"),
-    ("PE-LAL", "Trujillo"), ("PE-LAM", "Chiclayo"), ("PE-LIM", "Lima"),
-    ("PE-LOR", "Iquitos"), ("PE-MDD", "Puerto Maldonado"), ("PE-MOQ", "Moquegua"),
-    ("PE-PAS", "Cerro de Pasco"), ("PE-PIU", "Piura"), ("PE-PUN", "Puno"),
-    ("PE-SAM", "Moyobamba"), ("PE-TAC", "Tacna"), ("PE-TUM", "Tumbes"),
+    ("PE-AMA", "Chachapoyas"),
+    ("PE-ANC", "Huaraz"),
+    ("PE-APU", "Abancay"),
+    ("PE-ARE", "Arequipa"),
+    ("PE-AYA", "Ayacucho"),
+    ("PE-CAJ", "Cajamarca"),
+    ("PE-CAL", "Callao"),
+    ("PE-CUS", "Cusco"),
+    ("PE-HUV", "Huancavelica"),
+    ("PE-HUC", "Huánuco"),
+    ("PE-ICA", "Ica"),
+    ("PE-JUN", "Huancayo"),
+    ("PE-LAL", "Trujillo"),
+    ("PE-LAM", "Chiclayo"),
+    ("PE-LIM", "Lima"),
+    ("PE-LOR", "Iquitos"),
+    ("PE-MDD", "Puerto Maldonado"),
+    ("PE-MOQ", "Moquegua"),
+    ("PE-PAS", "Cerro de Pasco"),
+    ("PE-PIU", "Piura"),
+    ("PE-PUN", "Puno"),
+    ("PE-SAM", "Moyobamba"),
+    ("PE-TAC", "Tacna"),
+    ("PE-TUM", "Tumbes"),
     ("PE-UCA", "Pucallpa"),
-)  # fmt: skip
+)
 REGION_META: dict[str, tuple[str, str, str]] = {
     f"{i:02d}": (name, iso, capital)
     for i, (name, (iso, capital)) in enumerate(zip(REGIONS, _ISO_CAPITAL, strict=True), 1)
@@ -124,12 +140,23 @@ _NAME_KEYS = ("NOMBDEP", "DEPARTAMEN", "DEPARTAMENTO", "NOMBRE", "name")
 # Apurímac -> Ene -> Tambo -> Ucayali as one line, split in the prepared file; the coastal
 # Tambo (Arequipa, ne800-tambo) is a different river and is left out.
 MAIN_RIVER_IDS: tuple[str, ...] = (
-    "ne10-ucayali", "ne10-apurimac", "ne10-ene", "ne10-tambo",
-    "ne518-huallaga", "ne183-maranon", "ne2-amazonas",
-)  # fmt: skip
+    "ne10-ucayali",
+    "ne10-apurimac",
+    "ne10-ene",
+    "ne10-tambo",
+    "ne518-huallaga",
+    "ne183-maranon",
+    "ne2-amazonas",
+)
 MAIN_RIVER_NAMES: tuple[str, ...] = (
-    "Ucayali", "Huallaga", "Apurímac", "Ene", "Marañón", "Amazonas", "Tambo",
-)  # fmt: skip
+    "Ucayali",
+    "Huallaga",
+    "Apurímac",
+    "Ene",
+    "Marañón",
+    "Amazonas",
+    "Tambo",
+)
 
 
 @dataclass(frozen=True)
@@ -491,8 +518,9 @@ def load_regions(
         if data is not None:
             return GeoResult(data, "shipped", _join(*notes), shipped, notice)
         notes.append(f"Shipped boundaries ({shipped}) not used: {problem}.")
-    return GeoResult(None, "none", _join(*notes, f"No region boundaries: {FALLBACK_SUFFIX}"), None,
-                     "no_boundaries")  # fmt: skip
+    return GeoResult(
+        None, "none", _join(*notes, f"No region boundaries: {FALLBACK_SUFFIX}"), None, "no_boundaries"
+    )
 
 
 def download_regions(

@@ -122,8 +122,13 @@ def _log_ticks(*values: pd.Series | list[float]) -> dict[str, object]:
     v = v[np.isfinite(v) & (v > 0)]
     lo, hi = v.min() / 1.3, v.max() * 1.3
     ticks = [x for x in _LOG_TICKS if lo <= x <= hi] or [1]
-    return {"type": "log", "tickvals": ticks, "ticktext": [f"{x:g}" for x in ticks], "minor": {"showgrid": False},
-            "range": [np.log10(lo), np.log10(hi)]}  # fmt: skip
+    return {
+        "type": "log",
+        "tickvals": ticks,
+        "ticktext": [f"{x:g}" for x in ticks],
+        "minor": {"showgrid": False},
+        "range": [np.log10(lo), np.log10(hi)],
+    }
 
 
 def _band(x: pd.Series, low: pd.Series, high: pd.Series, name: str, showlegend: bool = True) -> go.Scatter:
@@ -222,10 +227,32 @@ def its_figure(
     policy = result.policy_month
     # Plain shapes: add_vline/add_hline on subplots cost ~20 ms each (axis-spanning lookups).
     axis = {1: "", 2: "2", 3: "3"}
-    shapes = [{"type": "line", "x0": policy, "x1": policy, "xref": f"x{axis[r]}", "y0": 0, "y1": 1,
-               "yref": f"y{axis[r]} domain", "line": {"color": "#9ca3af", "dash": "dot"}} for r in (1, 2, 3)]
-    shapes += [{"type": "line", "x0": 0, "x1": 1, "xref": f"x{axis[r]} domain", "y0": 0, "y1": 0,
-                "yref": f"y{axis[r]}", "line": {"color": "#9ca3af", "width": 1}} for r in (2, 3)]
+    shapes = [
+        {
+            "type": "line",
+            "x0": policy,
+            "x1": policy,
+            "xref": f"x{axis[r]}",
+            "y0": 0,
+            "y1": 1,
+            "yref": f"y{axis[r]} domain",
+            "line": {"color": "#9ca3af", "dash": "dot"},
+        }
+        for r in (1, 2, 3)
+    ]
+    shapes += [
+        {
+            "type": "line",
+            "x0": 0,
+            "x1": 1,
+            "xref": f"x{axis[r]} domain",
+            "y0": 0,
+            "y1": 0,
+            "yref": f"y{axis[r]}",
+            "line": {"color": "#9ca3af", "width": 1},
+        }
+        for r in (2, 3)
+    ]
     fig.update_layout(shapes=shapes)
     fig.add_annotation(
         x=policy,
@@ -286,7 +313,9 @@ def event_study_figure(
     )
     fig.add_hline(y=1, line={"color": "#9ca3af", "width": 1})
     fig.add_vline(x=result.policy_month, line={"color": "#9ca3af", "dash": "dot"})
-    fig.update_yaxes(title_text=text["rate_ratio"], **_log_ticks(study["ci_low"], study["ci_high"], study["rate_ratio"]))
+    fig.update_yaxes(
+        title_text=text["rate_ratio"], **_log_ticks(study["ci_low"], study["ci_high"], study["rate_ratio"])
+    )
     fig.update_xaxes(title_text=text["x_month"])
     return _finish(fig, text, simulated)
 
@@ -304,8 +333,10 @@ def placebo_figure(
     months = text["months"].split(",")
     fake = pd.to_datetime(table["policy_month"], errors="coerce")
     # Time placebos are named by their fake month in the page's language; space placebos by area.
-    table["label"] = [f"{months[d.month - 1]} {d.year}" if k == "time" and pd.notna(d) else lab
-                      for k, d, lab in zip(table["kind"], fake, table["label"], strict=True)]  # fmt: skip
+    table["label"] = [
+        f"{months[d.month - 1]} {d.year}" if k == "time" and pd.notna(d) else lab
+        for k, d, lab in zip(table["kind"], fake, table["label"], strict=True)
+    ]
     real_label = f"{text['real']}: {', '.join(result.treated)}"
     fig = go.Figure()
     for kind, key in (("time", "time_placebo"), ("space", "space_placebo")):
@@ -316,7 +347,11 @@ def placebo_figure(
                 y=[f"{text[key]}: {v}" for v in rows["label"]],
                 mode="markers",
                 name=text[key],
-                marker={"color": _COLORS["placebo"], "size": 8, "symbol": "circle" if kind == "time" else "diamond"},
+                marker={
+                    "color": _COLORS["placebo"],
+                    "size": 8,
+                    "symbol": "circle" if kind == "time" else "diamond",
+                },
             )
         )
     up, down = _errors(pd.Series([result.rate_ratio]), pd.Series([result.ci[0]]), pd.Series([result.ci[1]]))
@@ -426,7 +461,9 @@ def forest_figure(
     return _finish(fig, text, simulated)
 
 
-def effects_figure(study: ImpactStudy, labels: Mapping[str, str] | None = None, simulated: bool = False) -> go.Figure:
+def effects_figure(
+    study: ImpactStudy, labels: Mapping[str, str] | None = None, simulated: bool = False
+) -> go.Figure:
     """The three answers on one log axis: (a) treated, (b) each other area, (c) all areas. One trace."""
     text = _labels(labels)
     rows = []
@@ -440,12 +477,21 @@ def effects_figure(study: ImpactStudy, labels: Mapping[str, str] | None = None, 
     low = pd.Series([r[1].effect_ci[0] for r in rows], dtype=float)
     high = pd.Series([r[1].effect_ci[1] for r in rows], dtype=float)
     up, down = _errors(est, low, high)
-    colors = [_COLORS["after"] if h < 1 else _COLORS["counterfactual"] if lo > 1 else _COLORS["placebo"]
-              for lo, h in zip(low, high, strict=True)]  # fmt: skip
-    fig = go.Figure(go.Scatter(x=est, y=names, mode="markers", name=text["effect_axis"],
-                               marker={"color": colors, "size": 10},
-                               error_x={"type": "data", "array": up, "arrayminus": down, "color": "#6b7280"},
-                               hovertemplate="%{y}: %{x:.2f}<extra></extra>"))  # fmt: skip
+    colors = [
+        _COLORS["after"] if h < 1 else _COLORS["counterfactual"] if lo > 1 else _COLORS["placebo"]
+        for lo, h in zip(low, high, strict=True)
+    ]
+    fig = go.Figure(
+        go.Scatter(
+            x=est,
+            y=names,
+            mode="markers",
+            name=text["effect_axis"],
+            marker={"color": colors, "size": 10},
+            error_x={"type": "data", "array": up, "arrayminus": down, "color": "#6b7280"},
+            hovertemplate="%{y}: %{x:.2f}<extra></extra>",
+        )
+    )
     fig.add_vline(x=1, line={"color": "#9ca3af", "width": 1})
     fig.update_xaxes(title_text=text["effect_axis"], **_log_ticks(low, high))
     fig.update_yaxes(autorange="reversed")
@@ -453,8 +499,12 @@ def effects_figure(study: ImpactStudy, labels: Mapping[str, str] | None = None, 
     return _finish(fig, text, simulated)
 
 
-def sensitivity_figure(scan: pd.DataFrame, labels: Mapping[str, str] | None = None, simulated: bool = False,
-                       chosen: int | None = None) -> go.Figure:  # fmt: skip
+def sensitivity_figure(
+    scan: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
+    simulated: bool = False,
+    chosen: int | None = None,
+) -> go.Figure:
     """Estimate and 95 % interval by window (6…60 months), one trace per design."""
     text = _labels(labels)
     fig = go.Figure()
@@ -463,12 +513,19 @@ def sensitivity_figure(scan: pd.DataFrame, labels: Mapping[str, str] | None = No
         if rows.empty:
             continue
         up, down = _errors(rows["estimate"], rows["ci_low"], rows["ci_high"])
-        fig.add_trace(go.Scatter(x=rows["window"] + shift, y=rows["estimate"], mode="markers+lines",
-                                 name=text[f"design_{design}"], marker={"color": color, "size": 8},
-                                 line={"color": color, "width": 1, "dash": "dot"},
-                                 error_y={"type": "data", "array": up, "arrayminus": down, "color": color},
-                                 customdata=rows["window"],
-                                 hovertemplate="%{customdata}: %{y:.2f}<extra></extra>"))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=rows["window"] + shift,
+                y=rows["estimate"],
+                mode="markers+lines",
+                name=text[f"design_{design}"],
+                marker={"color": color, "size": 8},
+                line={"color": color, "width": 1, "dash": "dot"},
+                error_y={"type": "data", "array": up, "arrayminus": down, "color": color},
+                customdata=rows["window"],
+                hovertemplate="%{customdata}: %{y:.2f}<extra></extra>",
+            )
+        )
     fig.add_hline(y=1, line={"color": "#9ca3af", "width": 1})
     if chosen is not None:
         fig.add_vline(x=chosen, line={"color": "#9ca3af", "dash": "dot"})

@@ -133,7 +133,9 @@ from lib.schema import (
     fold,
 )
 
-MAX_BYTES = 50 * 10**6  # the file as uploaded (compressed, for XLSX and Parquet): "50 MB" as the browser counts it
+MAX_BYTES = (
+    50 * 10**6
+)  # the file as uploaded (compressed, for XLSX and Parquet): "50 MB" as the browser counts it
 # What one file may unpack to, checked while reading (before the rows become Python objects):
 # a few KB of Parquet or XLSX can hold millions of rows or a gigabyte of XML.
 MAX_ROWS = 200_000
@@ -156,12 +158,38 @@ VALID_SCHEMA = pa.schema([*EVENTS_SCHEMA, *(pa.field(c, pa.string()) for c in SO
 EXTRA_COLUMN = "(extra values)"  # read_table puts values beyond the header's width here
 
 ACLED_COLUMNS: tuple[str, ...] = (
-    "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type",
-    "sub_event_type", "actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2",
-    "interaction", "civilian_targeting", "iso", "region", "country", "admin1", "admin2", "admin3",
-    "location", "latitude", "longitude", "geo_precision", "source", "source_scale", "notes",
-    "fatalities", "tags", "timestamp",
-)  # fmt: skip
+    "event_id_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "civilian_targeting",
+    "iso",
+    "region",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "source_scale",
+    "notes",
+    "fatalities",
+    "tags",
+    "timestamp",
+)
 ACLED_REQUIRED: tuple[str, ...] = ("event_date", "admin1", "source")
 ACLED_TIME_PRECISION = {"1": "day", "2": "month", "3": "month"}
 ACLED_GEO_PRECISION = {"1": "exact", "2": "district", "3": "region"}
@@ -241,39 +269,101 @@ EXPORT_COLUMNS: frozenset[str] = frozenset({"data_version", "view_link", "year"}
 
 _EVENT_TYPE_ALIASES: dict[str, str] = {
     **{t: t for t in EVENT_TYPES},
-    "pista_destruida": "airstrip_destroyed", "destruccion_de_pista": "airstrip_destroyed",
-    "pista_inhabilitada": "airstrip_destroyed", "pista_detectada": "airstrip_detected",
-    "deteccion_de_pista": "airstrip_detected", "pista_reconstruida": "airstrip_rebuilt",
-    "pista_rehabilitada": "airstrip_rebuilt", "vuelo_detectado": "flight_detected",
-    "aeronave_interceptada": "aircraft_interdicted", "aeronave_interdicta": "aircraft_interdicted",
-    "interdiccion": "aircraft_interdicted", "incautacion": "seizure", "decomiso": "seizure",
-}  # fmt: skip
+    "pista_destruida": "airstrip_destroyed",
+    "destruccion_de_pista": "airstrip_destroyed",
+    "pista_inhabilitada": "airstrip_destroyed",
+    "pista_detectada": "airstrip_detected",
+    "deteccion_de_pista": "airstrip_detected",
+    "pista_reconstruida": "airstrip_rebuilt",
+    "pista_rehabilitada": "airstrip_rebuilt",
+    "vuelo_detectado": "flight_detected",
+    "aeronave_interceptada": "aircraft_interdicted",
+    "aeronave_interdicta": "aircraft_interdicted",
+    "interdiccion": "aircraft_interdicted",
+    "incautacion": "seizure",
+    "decomiso": "seizure",
+}
 _ROUTE_ALIASES: dict[str, str] = {
     **{r: r for r in ROUTES},
-    "aire": "air", "aerea": "air", "aereo": "air", "aerial": "air", "tierra": "land",
-    "terrestre": "land", "rio": "river", "fluvial": "river", "mar": "sea", "maritima": "sea",
+    "aire": "air",
+    "aerea": "air",
+    "aereo": "air",
+    "aerial": "air",
+    "tierra": "land",
+    "terrestre": "land",
+    "rio": "river",
+    "fluvial": "river",
+    "mar": "sea",
+    "maritima": "sea",
     "maritimo": "sea",
-}  # fmt: skip
-_DATE_PRECISION_ALIASES = {**{p: p for p in DATE_PRECISIONS}, "dia": "day", "mes": "month", "periodo": "period"}
+}
+_DATE_PRECISION_ALIASES = {
+    **{p: p for p in DATE_PRECISIONS},
+    "dia": "day",
+    "mes": "month",
+    "periodo": "period",
+}
 _GEO_PRECISION_ALIASES = {
     **{p: p for p in GEO_PRECISIONS},
-    "exacta": "exact", "exacto": "exact", "distrito": "district", "provincia": "province",
+    "exacta": "exact",
+    "exacto": "exact",
+    "distrito": "district",
+    "provincia": "province",
     "departamento": "region",
-}  # fmt: skip
+}
 _REGION_ALIASES = {  # names other datasets (ACLED, INEI) use for a region
-    "lima_province": "Lima", "lima_region": "Lima", "lima_metropolitana": "Lima",
-    "provincia_de_lima": "Lima", "provincia_constitucional_del_callao": "Callao",
+    "lima_province": "Lima",
+    "lima_region": "Lima",
+    "lima_metropolitana": "Lima",
+    "provincia_de_lima": "Lima",
+    "provincia_constitucional_del_callao": "Callao",
     "el_callao": "Callao",
-}  # fmt: skip
+}
 _AREA_ALIASES = {"national": "Nacional", "peru": "Nacional", "todo_el_pais": "Nacional"}
 _MONTHS = {
-    "january": 1, "jan": 1, "enero": 1, "ene": 1, "february": 2, "feb": 2, "febrero": 2,
-    "march": 3, "mar": 3, "marzo": 3, "april": 4, "apr": 4, "abril": 4, "abr": 4, "may": 5,
-    "mayo": 5, "june": 6, "jun": 6, "junio": 6, "july": 7, "jul": 7, "julio": 7, "august": 8,
-    "aug": 8, "agosto": 8, "ago": 8, "september": 9, "sep": 9, "sept": 9, "septiembre": 9,
-    "setiembre": 9, "set": 9, "october": 10, "oct": 10, "octubre": 10, "november": 11,
-    "nov": 11, "noviembre": 11, "december": 12, "dec": 12, "diciembre": 12, "dic": 12,
-}  # fmt: skip
+    "january": 1,
+    "jan": 1,
+    "enero": 1,
+    "ene": 1,
+    "february": 2,
+    "feb": 2,
+    "febrero": 2,
+    "march": 3,
+    "mar": 3,
+    "marzo": 3,
+    "april": 4,
+    "apr": 4,
+    "abril": 4,
+    "abr": 4,
+    "may": 5,
+    "mayo": 5,
+    "june": 6,
+    "jun": 6,
+    "junio": 6,
+    "july": 7,
+    "jul": 7,
+    "julio": 7,
+    "august": 8,
+    "aug": 8,
+    "agosto": 8,
+    "ago": 8,
+    "september": 9,
+    "sep": 9,
+    "sept": 9,
+    "septiembre": 9,
+    "setiembre": 9,
+    "set": 9,
+    "october": 10,
+    "oct": 10,
+    "octubre": 10,
+    "november": 11,
+    "nov": 11,
+    "noviembre": 11,
+    "december": 12,
+    "dec": 12,
+    "diciembre": 12,
+    "dic": 12,
+}
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's 1900 date system (serial 1 = 1900-01-01, with its leap bug)
 
 
@@ -400,7 +490,7 @@ def read_table(
         cells=MAX_CELLS if max_cells is None else max_cells,
         unpacked=MAX_UNPACKED_BYTES if max_unpacked is None else max_unpacked,
         filename=filename,
-    )  # fmt: skip
+    )
     if len(data) > max_bytes:
         raise _too_large(filename, len(data), max_bytes)
     if not data.strip():
@@ -434,8 +524,9 @@ class _Limits:
         if width > self.columns:
             raise IngestError(
                 f"too many columns: row {row} of {self.filename!r} has {width:,} columns; the limit is "
-                f"{self.columns:,}", TOO_MANY_COLUMNS,
-            )  # fmt: skip
+                f"{self.columns:,}",
+                TOO_MANY_COLUMNS,
+            )
 
     def check_rows(self, rows: int, width: int, *, exact: bool = False) -> None:
         """rows: data rows read so far (or in all, when `exact`); width: the header's."""
@@ -443,25 +534,28 @@ class _Limits:
         if rows > self.rows:
             raise IngestError(
                 f"too many rows: {self.filename!r} {has} data rows; the limit is {self.rows:,} "
-                "(split it into smaller files)", TOO_MANY_ROWS,
-            )  # fmt: skip
+                "(split it into smaller files)",
+                TOO_MANY_ROWS,
+            )
         if rows * width > self.cells:
             raise IngestError(
                 f"too large: {self.filename!r} has {'' if exact else 'more than '}{rows * width if exact else self.cells:,} cells "
                 f"({width} columns); the limit is {self.cells:,} cells (split it, or drop unused columns)",
                 TOO_LARGE,
-            )  # fmt: skip
+            )
 
     def check_unpacked(self, size: int, what: str) -> None:
         if size > self.unpacked:
             raise IngestError(
                 f"too large: {self.filename!r} unpacks to {_size(size)} of {what}; the limit is {_size(self.unpacked)}",
                 TOO_LARGE,
-            )  # fmt: skip
+            )
 
 
 def _too_large(filename: str, size: int, max_bytes: int) -> IngestError:
-    return IngestError(f"too large: {filename!r} is {_size(size)}; the limit is {_size(max_bytes)}", TOO_LARGE)
+    return IngestError(
+        f"too large: {filename!r} is {_size(size)}; the limit is {_size(max_bytes)}", TOO_LARGE
+    )
 
 
 def _size(n: int) -> str:
@@ -505,7 +599,9 @@ _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
     rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
 )
-CP1252_NOTE = "read as Windows-1252 (Latin-1): the file is not UTF-8; save it as UTF-8 to be sure accents read right"
+CP1252_NOTE = (
+    "read as Windows-1252 (Latin-1): the file is not UTF-8; save it as UTF-8 to be sure accents read right"
+)
 
 
 def _decode(data: bytes, filename: str, warnings: list[str] | None = None) -> str:
@@ -620,9 +716,10 @@ def _plain_csv_frame(text: str, filename: str, limits: _Limits) -> pd.DataFrame 
             io.BytesIO(text.encode("utf-8")),
             read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pcsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=False),
-            convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[],
-                                                strings_can_be_null=False),
-        )  # fmt: skip
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), null_values=[], strings_can_be_null=False
+            ),
+        )
     except (pa.ArrowException, ValueError):  # ragged rows and the like: the row reader says which
         return None
     if table.num_rows - 1 > min(limits.rows, limits.cells // width):
@@ -720,8 +817,14 @@ def _xlsx_sheet_rows(reader, source, limits: _Limits) -> Records:
     from openpyxl.worksheet._reader import WorkSheetParser
 
     wb = reader.wb
-    parser = WorkSheetParser(source, reader.shared_strings, data_only=True, epoch=wb.epoch,
-                             date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)  # fmt: skip
+    parser = WorkSheetParser(
+        source,
+        reader.shared_strings,
+        data_only=True,
+        epoch=wb.epoch,
+        date_formats=wb._date_formats,
+        timedelta_formats=wb._timedelta_formats,
+    )
     for number, cells in parser.parse():  # rows missing from the XML are blank: never yielded
         texts = {c["column"]: _cell_text(c["value"]) for c in cells if c["value"] is not None}
         width = max((column for column, text in texts.items() if text), default=0)
@@ -740,14 +843,20 @@ def _parquet_frame(data: bytes, filename: str, limits: _Limits) -> pd.DataFrame:
         meta = parquet.metadata
         names = list(parquet.schema_arrow.names)
     except Exception:
-        raise IngestError(f"unreadable file: {filename!r} is not a readable Parquet file", UNREADABLE) from None
+        raise IngestError(
+            f"unreadable file: {filename!r} is not a readable Parquet file", UNREADABLE
+        ) from None
     limits.check_width(len(names), 1)
     limits.check_rows(meta.num_rows, len(names), exact=True)
-    limits.check_unpacked(sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)), "column data")
+    limits.check_unpacked(
+        sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)), "column data"
+    )
     try:
         table = parquet.read()
     except Exception:
-        raise IngestError(f"unreadable file: {filename!r} is not a readable Parquet file", UNREADABLE) from None
+        raise IngestError(
+            f"unreadable file: {filename!r} is not a readable Parquet file", UNREADABLE
+        ) from None
     columns = [_arrow_texts(table.column(i)) for i in range(table.num_columns)]
     rows = list(range(2, table.num_rows + 2))
     return _frame(names, columns, rows, [], filename)
@@ -833,7 +942,9 @@ def _records_frame(records: Records, filename: str, limits: _Limits) -> pd.DataF
     return _frame(header, columns, numbers, extras, filename)
 
 
-def _frame(header: list[str], columns: list[list[str]], rows: list[int], extra: list[str], filename: str) -> pd.DataFrame:
+def _frame(
+    header: list[str], columns: list[list[str]], rows: list[int], extra: list[str], filename: str
+) -> pd.DataFrame:
     names = [h or f"(column {i + 1})" for i, h in enumerate(header)]
     seen: set[str] = set()
     for name in names:
@@ -890,7 +1001,10 @@ def _parse_date(text: str) -> tuple[dt.date, bool] | None:
     """(date, is_whole_month) or None. Accepts ISO, YYYY-MM, DD/MM/YYYY, month names, Excel serials."""
     t = fold(text)
     try:
-        if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?)?", t):
+        if m := re.fullmatch(
+            r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?)?",
+            t,
+        ):
             return dt.date(int(m[1]), int(m[2]), int(m[3])), False
         if m := re.fullmatch(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})", t):
             return dt.date(int(m[1]), int(m[2]), int(m[3])), False
@@ -925,7 +1039,7 @@ def _region(text: str) -> str | None:
         return _REGION_ALIASES[token]
     for prefix in ("departamento_de_", "region_", "departamento_"):
         if token.startswith(prefix):
-            return canonical_region(token[len(prefix):].replace("_", " "))
+            return canonical_region(token[len(prefix) :].replace("_", " "))
     return None
 
 
@@ -1026,16 +1140,24 @@ def _empty_valid() -> pd.DataFrame:
     return frame
 
 
-def _fatal_report(message: str, reason: str, filename: str = "", fmt: str = "pistas", rows_read: int = 0) -> IngestReport:
+def _fatal_report(
+    message: str, reason: str, filename: str = "", fmt: str = "pistas", rows_read: int = 0
+) -> IngestReport:
     return IngestReport(
-        rows_read=rows_read, valid=_empty_valid(), problems=_Problems().frame(), counts={reason: 1},
-        fatal=message, format=fmt, filename=filename, fatal_reason=reason,  # type: ignore[arg-type]
-    )  # fmt: skip
+        rows_read=rows_read,
+        valid=_empty_valid(),
+        problems=_Problems().frame(),
+        counts={reason: 1},
+        fatal=message,
+        format=fmt,
+        filename=filename,
+        fatal_reason=reason,  # type: ignore[arg-type]
+    )
 
 
-def _acled_cells(raw: pd.DataFrame, header: dict[str, str], event_type: str, source_url: str) -> tuple[
-    dict[str, list[str]], dict[str, str]
-]:
+def _acled_cells(
+    raw: pd.DataFrame, header: dict[str, str], event_type: str, source_url: str
+) -> tuple[dict[str, list[str]], dict[str, str]]:
     """ACLED columns mapped onto the template's columns (values still text)."""
 
     def col(name: str) -> list[str]:
@@ -1045,26 +1167,46 @@ def _acled_cells(raw: pd.DataFrame, header: dict[str, str], event_type: str, sou
     tp = [ACLED_TIME_PRECISION.get(v.split(".")[0], f"?{v}") if v else "" for v in col("time_precision")]
     gp = [ACLED_GEO_PRECISION.get(v.split(".")[0], f"?{v}") if v else "" for v in col("geo_precision")]
     notes = []
-    for text, kind, sub, place in zip(col("notes"), col("event_type"), col("sub_event_type"), col("location"), strict=True):
+    for text, kind, sub, place in zip(
+        col("notes"), col("event_type"), col("sub_event_type"), col("location"), strict=True
+    ):
         tag = " / ".join(x for x in (kind, sub) if x)
         tag = f"ACLED: {tag}" + (f"; {place}" if place else "") if tag or place else ""
         notes.append(f"{text} [{tag}]".strip() if tag else text)
     cells = {
-        "event_id": col("event_id_cnty"), "date": col("event_date"), "date_precision": tp,
-        "region": col("admin1"), "province": col("admin2"), "district": col("admin3"),
-        "lat": col("latitude"), "lon": col("longitude"), "event_type": [event_type] * n,
-        "count": ["1"] * n, "geo_precision": gp, "notes": notes,
+        "event_id": col("event_id_cnty"),
+        "date": col("event_date"),
+        "date_precision": tp,
+        "region": col("admin1"),
+        "province": col("admin2"),
+        "district": col("admin3"),
+        "lat": col("latitude"),
+        "lon": col("longitude"),
+        "event_type": [event_type] * n,
+        "count": ["1"] * n,
+        "geo_precision": gp,
+        "notes": notes,
         "source_title": [f"ACLED: {s}" if s else "" for s in col("source")],
-        "source_url": [source_url] * n, "source_publisher": ["ACLED"] * n,
+        "source_url": [source_url] * n,
+        "source_publisher": ["ACLED"] * n,
         "country": col("country"),
-    }  # fmt: skip
+    }
     names = {
-        "event_id": "event_id_cnty", "date": "event_date", "date_precision": "time_precision",
-        "region": "admin1", "province": "admin2", "district": "admin3", "lat": "latitude",
-        "lon": "longitude", "geo_precision": "geo_precision", "notes": "notes",
-        "source_title": "source", "country": "country", "event_type": "--acled-event-type",
+        "event_id": "event_id_cnty",
+        "date": "event_date",
+        "date_precision": "time_precision",
+        "region": "admin1",
+        "province": "admin2",
+        "district": "admin3",
+        "lat": "latitude",
+        "lon": "longitude",
+        "geo_precision": "geo_precision",
+        "notes": "notes",
+        "source_title": "source",
+        "country": "country",
+        "event_type": "--acled-event-type",
         "source_url": "--acled-source-url",
-    }  # fmt: skip
+    }
     return cells, {k: header.get(v, v) for k, v in names.items()}
 
 
@@ -1106,8 +1248,11 @@ def validate(
         if token in folded:  # "Región" and "region": one column twice
             return _fatal_report(
                 f"duplicate column: {folded[token]!r} and {str(col)!r} both mean {_HEADER_BY_ALIAS.get(token, token)}",
-                DUPLICATE_COLUMN, filename, "pistas", len(raw),
-            )  # fmt: skip
+                DUPLICATE_COLUMN,
+                filename,
+                "pistas",
+                len(raw),
+            )
         folded[token] = str(col)
     fmt: Literal["pistas", "acled"] = "acled" if {"event_id_cnty", "event_date"} <= set(folded) else "pistas"
     warnings: list[str] = []
@@ -1120,19 +1265,28 @@ def validate(
         if not acled_event_type:
             return _fatal_report(
                 "ACLED export: choose the event type its rows become (one of " + ", ".join(EVENT_TYPES) + ")",
-                ACLED_TYPE_NEEDED, filename, fmt, len(raw),
-            )  # fmt: skip
+                ACLED_TYPE_NEEDED,
+                filename,
+                fmt,
+                len(raw),
+            )
         chosen = _EVENT_TYPE_ALIASES.get(_token(acled_event_type))
         if chosen is None:
             return _fatal_report(
                 f"unknown event type: {acled_event_type!r} is not one of " + ", ".join(EVENT_TYPES),
-                UNKNOWN_TYPE, filename, fmt, len(raw),
-            )  # fmt: skip
+                UNKNOWN_TYPE,
+                filename,
+                fmt,
+                len(raw),
+            )
         if not _URL_RE.match(acled_source_url):
             return _fatal_report(
                 f"invalid source URL: {acled_source_url!r} is not a web address (http:// or https://)",
-                BAD_URL, filename, fmt, len(raw),
-            )  # fmt: skip
+                BAD_URL,
+                filename,
+                fmt,
+                len(raw),
+            )
         cells, colname = _acled_cells(raw, folded, chosen, acled_source_url)
         ignored = [c for t, c in folded.items() if t not in ACLED_COLUMNS]
     else:
@@ -1146,8 +1300,11 @@ def validate(
             if target in colname:
                 return _fatal_report(
                     f"duplicate column: {colname[target]!r} and {original!r} both mean {target}",
-                    DUPLICATE_COLUMN, filename, fmt, len(raw),
-                )  # fmt: skip
+                    DUPLICATE_COLUMN,
+                    filename,
+                    fmt,
+                    len(raw),
+                )
             colname[target] = original
             cells[target] = list(raw[original])
         missing = [c for c in ("date", "event_type") if c not in cells]
@@ -1187,10 +1344,16 @@ def validate(
         )
     frame = problems.frame().sort_values(["row"], kind="stable").reset_index(drop=True)
     return IngestReport(
-        rows_read=n, valid=valid, problems=frame, counts=dict(Counter(frame["reason"]).most_common()),
-        format=fmt, already_imported=sum(already), warnings=tuple(warnings), ignored_columns=tuple(ignored),
+        rows_read=n,
+        valid=valid,
+        problems=frame,
+        counts=dict(Counter(frame["reason"]).most_common()),
+        format=fmt,
+        already_imported=sum(already),
+        warnings=tuple(warnings),
+        ignored_columns=tuple(ignored),
         filename=filename,
-    )  # fmt: skip
+    )
 
 
 def _missing_columns_text(missing: list[str], raw: pd.DataFrame) -> str:
@@ -1228,39 +1391,84 @@ def _check_columns(
 
     out: dict[str, list] = {"provenance": ["reported"] * n}
     found: list[list] = []  # per check, per row: a tuple of problems
-    found.append([(("", v, EXTRA_VALUES, f"more values than the header has columns ({v!r}); quote values that "
-                    "contain the separator"),) if v else () for v in col(EXTRA_COLUMN)])  # fmt: skip
+    found.append(
+        [
+            (
+                (
+                    "",
+                    v,
+                    EXTRA_VALUES,
+                    f"more values than the header has columns ({v!r}); quote values that "
+                    "contain the separator",
+                ),
+            )
+            if v
+            else ()
+            for v in col(EXTRA_COLUMN)
+        ]
+    )
     found.append(run(functools.partial(_check_provenance, name("provenance")), col("provenance"))[0])
     found.append(run(functools.partial(_check_country, name("country")), col("country"))[0])
-    dates = run(functools.partial(_check_dates, name, today, fmt), col("date"), col("date_end"), col("date_precision"))
+    dates = run(
+        functools.partial(_check_dates, name, today, fmt), col("date"), col("date_end"), col("date_precision")
+    )
     found.append(dates[0])
     out.update(date=list(dates[1]), date_end=list(dates[2]), date_precision=list(dates[3]))
     places = run(functools.partial(_check_places, name), col("region"), col("area"))
     found.append(places[0])
-    out.update(area=list(places[1]), region=list(places[2]), province=text(col("province")), district=text(col("district")))
+    out.update(
+        area=list(places[1]),
+        region=list(places[2]),
+        province=text(col("province")),
+        district=text(col("district")),
+    )
     coords = run(functools.partial(_check_coordinates, name), col("lat"), col("lon"))
     found.append(coords[0])
     out.update(lat=list(coords[1]), lon=list(coords[2]))
-    for check, column, default in ((_check_event_type, "event_type", ""), (_check_count, "count", "1"),
-                                   (_check_route, "route", ""), (_check_quantity, "quantity_kg", "")):  # fmt: skip
+    for check, column, default in (
+        (_check_event_type, "event_type", ""),
+        (_check_count, "count", "1"),
+        (_check_route, "route", ""),
+        (_check_quantity, "quantity_kg", ""),
+    ):
         result = run(functools.partial(check, name(column)), col(column, default))
         found.append(result[0])
         out[column] = list(result[1])
     geo = run(
-        functools.partial(_check_geo_precision, name("geo_precision"), fmt), col("geo_precision"),
-        [v is not None for v in out["lat"]], [bool(v) for v in out["district"]], [bool(v) for v in out["province"]],
-    )  # fmt: skip
+        functools.partial(_check_geo_precision, name("geo_precision"), fmt),
+        col("geo_precision"),
+        [v is not None for v in out["lat"]],
+        [bool(v) for v in out["district"]],
+        [bool(v) for v in out["province"]],
+    )
     found.append(geo[0])
     out.update(geo_precision=list(geo[1]), airstrip_id=text(col("airstrip_id")), notes=text(col("notes")))
-    ids = [(((name("event_id"), v, RESERVED_ID, f"{v!r} starts with {SIMULATED_PREFIX!r}, which is kept for "
-              "simulated rows"),) if v.startswith(SIMULATED_PREFIX) else ()) for v in col("event_id")]  # fmt: skip
+    ids = [
+        (
+            (
+                (
+                    name("event_id"),
+                    v,
+                    RESERVED_ID,
+                    f"{v!r} starts with {SIMULATED_PREFIX!r}, which is kept for simulated rows",
+                ),
+            )
+            if v.startswith(SIMULATED_PREFIX)
+            else ()
+        )
+        for v in col("event_id")
+    ]
     found.append(ids)
     out["event_id"] = text(col("event_id"))
     urls = run(functools.partial(_check_url, name("source_url")), col("source_url"))
     found.append(urls[0])
-    out.update(source_id=text(col("source_id")), source_title=text(col("source_title")), source_url=list(urls[1]),
-               source_publisher=text(col("source_publisher")),
-               source_date=list(map(functools.cache(_source_date), col("source_date"))))  # fmt: skip
+    out.update(
+        source_id=text(col("source_id")),
+        source_title=text(col("source_title")),
+        source_url=list(urls[1]),
+        source_publisher=text(col("source_publisher")),
+        source_date=list(map(functools.cache(_source_date), col("source_date"))),
+    )
     rows = [sum(per_row, ()) if any(per_row) else () for per_row in zip(*found, strict=True)]
     return out, rows
 
@@ -1278,8 +1486,16 @@ def _outputs(*names: str):
 @_outputs()
 def _check_provenance(column: str, provenance: str) -> tuple[tuple[Problem, ...]]:
     if provenance and _token(provenance) not in ("reported", "reportado", "reportada"):
-        return (((column, provenance, NOT_REPORTED,
-                  f"{provenance!r}: imported rows are reported records; simulated rows cannot be imported"),),)  # fmt: skip
+        return (
+            (
+                (
+                    column,
+                    provenance,
+                    NOT_REPORTED,
+                    f"{provenance!r}: imported rows are reported records; simulated rows cannot be imported",
+                ),
+            ),
+        )
     return ((),)
 
 
@@ -1302,26 +1518,51 @@ def _check_dates(name, today: dt.date, fmt: str, date_text: str, end_text: str, 
     else:
         start, whole_month = parsed
         if start > today:
-            found.append((name("date"), date_text, FUTURE_DATE,
-                          f"{start.isoformat()} is in the future (today is {today.isoformat()})"))  # fmt: skip
+            found.append(
+                (
+                    name("date"),
+                    date_text,
+                    FUTURE_DATE,
+                    f"{start.isoformat()} is in the future (today is {today.isoformat()})",
+                )
+            )
     if end_text:
         if (parsed := _parse_date(end_text)) is None:
             found.append((name("date_end"), end_text, UNPARSEABLE_DATE, f"{end_text!r} {NOT_A_DATE}"))
         else:
             end = _month_end(parsed[0]) if parsed[1] else parsed[0]
             if end > today:
-                found.append((name("date_end"), end_text, FUTURE_DATE,
-                              f"{end.isoformat()} is in the future (today is {today.isoformat()})"))  # fmt: skip
+                found.append(
+                    (
+                        name("date_end"),
+                        end_text,
+                        FUTURE_DATE,
+                        f"{end.isoformat()} is in the future (today is {today.isoformat()})",
+                    )
+                )
             elif start is not None and end < start:
-                found.append((name("date_end"), end_text, END_BEFORE_START,
-                              f"{end.isoformat()} is before the date {start.isoformat()}"))  # fmt: skip
+                found.append(
+                    (
+                        name("date_end"),
+                        end_text,
+                        END_BEFORE_START,
+                        f"{end.isoformat()} is before the date {start.isoformat()}",
+                    )
+                )
     precision = None
     if precision_text:
         precision = _DATE_PRECISION_ALIASES.get(_token(precision_text.lstrip("?")))
         if precision is None or precision_text.startswith("?"):
             shown = precision_text.lstrip("?")
             allowed = "1, 2 or 3" if fmt == "acled" else ", ".join(DATE_PRECISIONS)
-            found.append((name("date_precision"), shown, UNKNOWN_PRECISION, f"{shown!r} is not a date precision ({allowed})"))
+            found.append(
+                (
+                    name("date_precision"),
+                    shown,
+                    UNKNOWN_PRECISION,
+                    f"{shown!r} is not a date precision ({allowed})",
+                )
+            )
             precision = None
     if start is None:
         return tuple(found), None, None, None
@@ -1346,14 +1587,34 @@ def _check_places(name, region_text: str, area_text: str) -> tuple:
     if region_text:
         region = _region(region_text)
         if region is None:
-            found.append((name("region"), region_text, UNKNOWN_REGION, f"{region_text!r} is not one of Peru's 25 regions"))
+            found.append(
+                (
+                    name("region"),
+                    region_text,
+                    UNKNOWN_REGION,
+                    f"{region_text!r} is not one of Peru's 25 regions",
+                )
+            )
     if area_text:
         area = _area(area_text)
         if area is None:
-            found.append((name("area"), area_text, UNKNOWN_AREA, f"{area_text!r} is not an analysis area ({', '.join(AREAS)})"))
+            found.append(
+                (
+                    name("area"),
+                    area_text,
+                    UNKNOWN_AREA,
+                    f"{area_text!r} is not an analysis area ({', '.join(AREAS)})",
+                )
+            )
         elif region and area != "Nacional" and region not in AREA_REGIONS[area]:
-            found.append((name("area"), area_text, REGION_OUTSIDE_AREA,
-                          f"{region} is not in the {area} area ({', '.join(AREA_REGIONS[area])})"))  # fmt: skip
+            found.append(
+                (
+                    name("area"),
+                    area_text,
+                    REGION_OUTSIDE_AREA,
+                    f"{region} is not in the {area} area ({', '.join(AREA_REGIONS[area])})",
+                )
+            )
     elif not region_text or region:
         area = _area_for_region(region)
     return tuple(found), area, region
@@ -1371,14 +1632,29 @@ def _check_coordinates(name, lat_text: str, lon_text: str) -> tuple:
             found.append((name(column), raw_text, BAD_COORDINATE, f"{raw_text!r} is not a number"))
     if bool(lat_text) != bool(lon_text):
         missing = "lon" if lat_text else "lat"
-        found.append((name(missing), "", INCOMPLETE_COORDINATES, "empty while the other coordinate is given; give both or neither"))
+        found.append(
+            (
+                name(missing),
+                "",
+                INCOMPLETE_COORDINATES,
+                "empty while the other coordinate is given; give both or neither",
+            )
+        )
     elif lat is not None and lon is not None and not _in_peru(lat, lon):
         both, shown = f"{name('lat')}/{name('lon')}", f"{lat_text}, {lon_text}"
         if _in_peru(lon, lat):
-            found.append((both, shown, SWAPPED,
-                          f"lat {lat_text}, lon {lon_text} looks swapped (lat {lon_text}, lon {lat_text} would be in Peru)"))  # fmt: skip
+            found.append(
+                (
+                    both,
+                    shown,
+                    SWAPPED,
+                    f"lat {lat_text}, lon {lon_text} looks swapped (lat {lon_text}, lon {lat_text} would be in Peru)",
+                )
+            )
         else:
-            found.append((both, shown, OUTSIDE_PERU, f"lat {lat_text}, lon {lon_text} is outside Peru ({_BBOX_TEXT})"))
+            found.append(
+                (both, shown, OUTSIDE_PERU, f"lat {lat_text}, lon {lon_text} is outside Peru ({_BBOX_TEXT})")
+            )
     return tuple(found), lat, lon
 
 
@@ -1388,7 +1664,14 @@ def _check_event_type(column: str, type_text: str) -> tuple:
         return ((column, "", MISSING_VALUE, "empty; every row needs an event type"),), None
     event_type = _EVENT_TYPE_ALIASES.get(_token(type_text))
     if event_type is None:
-        return ((column, type_text, UNKNOWN_TYPE, f"{type_text!r} is not an event type ({', '.join(EVENT_TYPES)})"),), None
+        return (
+            (
+                column,
+                type_text,
+                UNKNOWN_TYPE,
+                f"{type_text!r} is not an event type ({', '.join(EVENT_TYPES)})",
+            ),
+        ), None
     return (), event_type
 
 
@@ -1400,8 +1683,14 @@ def _check_count(column: str, count_text: str) -> tuple:
     if number is None or not number.is_integer():
         return ((column, count_text, NOT_INTEGER, f"{count_text!r} is not a whole number"),), None
     if number <= 0:
-        return ((column, count_text, NOT_POSITIVE,
-                 f"{count_text} is not a positive count (each row counts 1 or more events)"),), None  # fmt: skip
+        return (
+            (
+                column,
+                count_text,
+                NOT_POSITIVE,
+                f"{count_text} is not a positive count (each row counts 1 or more events)",
+            ),
+        ), None
     if number > 2**31 - 1:
         return ((column, count_text, NOT_INTEGER, f"{count_text} is too large for a count"),), None
     return (), int(number)
@@ -1413,7 +1702,9 @@ def _check_route(column: str, route_text: str) -> tuple:
         return (), None
     route = _ROUTE_ALIASES.get(_token(route_text))
     if route is None:
-        return ((column, route_text, UNKNOWN_ROUTE, f"{route_text!r} is not a route ({', '.join(ROUTES)})"),), None
+        return (
+            (column, route_text, UNKNOWN_ROUTE, f"{route_text!r} is not a route ({', '.join(ROUTES)})"),
+        ), None
     return (), route
 
 
@@ -1430,7 +1721,9 @@ def _check_quantity(column: str, kg_text: str) -> tuple:
 
 
 @_outputs("geo_precision")
-def _check_geo_precision(column: str, fmt: str, geo_text: str, located: bool, district: bool, province: bool) -> tuple:
+def _check_geo_precision(
+    column: str, fmt: str, geo_text: str, located: bool, district: bool, province: bool
+) -> tuple:
     found: tuple[Problem, ...] = ()
     geo = None
     if geo_text:
@@ -1469,9 +1762,13 @@ def _in_peru(lat: float, lon: float) -> bool:
 
 
 def _check_sources(
-    rows: list[int], out: dict[str, list], colname: dict[str, str], known: frozenset[str], problems: _Problems,
+    rows: list[int],
+    out: dict[str, list],
+    colname: dict[str, str],
+    known: frozenset[str],
+    problems: _Problems,
     invalid: list[bool],
-) -> None:  # fmt: skip
+) -> None:
     """Resolve every row's source_id: known, defined in the file, or derived from title + URL."""
     sids, titles, urls = out["source_id"], out["source_title"], out["source_url"]
     derive = functools.cache(lambda title, url: SOURCE_PREFIX + _digest(f"{title}\x1e{url}", 12))
@@ -1490,17 +1787,26 @@ def _check_sources(
                     out[column][i] = None
             continue
         if sid:
-            problems.add(rows[i], colname.get("source_id", "source_id"), sid, UNKNOWN_SOURCE,
-                         f"{sid!r} is not in the sources table; add source_title and source_url to cite a new source")  # fmt: skip
+            problems.add(
+                rows[i],
+                colname.get("source_id", "source_id"),
+                sid,
+                UNKNOWN_SOURCE,
+                f"{sid!r} is not in the sources table; add source_title and source_url to cite a new source",
+            )
         else:
             problems.add(rows[i], "", "", MISSING_SOURCE, MISSING_SOURCE_TEXT)
         invalid[i] = True
 
 
 def _check_ids(
-    rows: list[int], out: dict[str, list], colname: dict[str, str],
-    existing: pd.DataFrame | None, problems: _Problems, invalid: list[bool],
-) -> list[bool]:  # fmt: skip
+    rows: list[int],
+    out: dict[str, list],
+    colname: dict[str, str],
+    existing: pd.DataFrame | None,
+    problems: _Problems,
+    invalid: list[bool],
+) -> list[bool]:
     """Give every row an event_id; flag repeats in the file and clashes with the data.
 
     Returns, per row, whether the same event is already in the data (then it is skipped).
@@ -1521,9 +1827,14 @@ def _check_ids(
             if given:
                 problems.add(row, id_col, eid, DUPLICATE_ID, f"{eid!r} is already used on row {first[eid]}")
             else:
-                problems.add(row, "", eid, DUPLICATE_ID,
-                             f"repeats row {first[eid]} exactly (same derived event_id {eid!r}); "
-                             "merge them into one row with a count, or give each an event_id")  # fmt: skip
+                problems.add(
+                    row,
+                    "",
+                    eid,
+                    DUPLICATE_ID,
+                    f"repeats row {first[eid]} exactly (same derived event_id {eid!r}); "
+                    "merge them into one row with a count, or give each an event_id",
+                )
             invalid[i] = True
             continue
         first[eid] = row
@@ -1532,11 +1843,22 @@ def _check_ids(
             if other_key == key:
                 already[i] = True
             elif origin == "sourced":
-                problems.add(row, id_col, eid, DUPLICATE_ID, f"{eid!r} is already used by a sourced event; give this row another event_id")
+                problems.add(
+                    row,
+                    id_col,
+                    eid,
+                    DUPLICATE_ID,
+                    f"{eid!r} is already used by a sourced event; give this row another event_id",
+                )
             else:
-                problems.add(row, id_col, eid, DUPLICATE_ID,
-                             f"{eid!r} is already imported with different values; give this row another "
-                             "event_id, or import with --replace to replace the earlier imports")  # fmt: skip
+                problems.add(
+                    row,
+                    id_col,
+                    eid,
+                    DUPLICATE_ID,
+                    f"{eid!r} is already imported with different values; give this row another "
+                    "event_id, or import with --replace to replace the earlier imports",
+                )
     return already
 
 
@@ -1574,7 +1896,9 @@ def imported_events(manifest: dict | None = None) -> pd.DataFrame:
 
 def _imported_sources(manifest: dict) -> pd.DataFrame:
     frames = [pd.read_parquet(imported_dir() / f["sources"]) for f in manifest["files"] if f.get("sources")]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(SOURCES_TABLE_COLUMNS))
+    return (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(SOURCES_TABLE_COLUMNS))
+    )
 
 
 def _sourced_events() -> pd.DataFrame:
@@ -1625,17 +1949,28 @@ def load_upload(
     says why. `mode` decides what the rows are checked against (see `existing_events`).
     """
     try:
-        raw = read_table(data, filename, max_bytes=max_bytes, max_rows=max_rows, max_columns=max_columns,
-                         max_cells=max_cells, max_unpacked=max_unpacked)  # fmt: skip
+        raw = read_table(
+            data,
+            filename,
+            max_bytes=max_bytes,
+            max_rows=max_rows,
+            max_columns=max_columns,
+            max_cells=max_cells,
+            max_unpacked=max_unpacked,
+        )
     except IngestError as exc:
         return replace(_fatal_report(exc.message, exc.reason, filename), mode=mode)
     notes = tuple(raw.attrs.get("warnings", ()))
     manifest = read_import_manifest()
     report = validate(
-        raw, acled_event_type=acled_event_type, acled_source_url=acled_source_url,
-        known_source_ids=known_source_ids(mode, manifest), today=today,
-        existing_events=existing_events(mode, manifest), filename=filename,
-    )  # fmt: skip
+        raw,
+        acled_event_type=acled_event_type,
+        acled_source_url=acled_source_url,
+        known_source_ids=known_source_ids(mode, manifest),
+        today=today,
+        existing_events=existing_events(mode, manifest),
+        filename=filename,
+    )
     return replace(report, mode=mode, warnings=(*notes, *report.warnings))
 
 
@@ -1704,8 +2039,10 @@ def _files_in_use(manifest: dict) -> set[str]:
 def _collect_garbage(manifest: dict) -> None:
     keep = _files_in_use(manifest) | {build_mod.IMPORTED_MANIFEST}
     for path in imported_dir().iterdir():
-        if path.is_file() and path.name not in keep and (
-            path.name.startswith(("events-", "sources-")) or path.name.startswith(".")
+        if (
+            path.is_file()
+            and path.name not in keep
+            and (path.name.startswith(("events-", "sources-")) or path.name.startswith("."))
         ):
             path.unlink(missing_ok=True)
 
@@ -1739,7 +2076,8 @@ def commit(
         raise IngestError(report.fatal, report.fatal_reason or UNREADABLE)
     if not report.problems.empty and not skip_invalid:
         raise IngestError(
-            f"{report.invalid_rows} rows are invalid: nothing was written (fix them, or skip them)", INVALID_ROWS
+            f"{report.invalid_rows} rows are invalid: nothing was written (fix them, or skip them)",
+            INVALID_ROWS,
         )
     with _locked() as folder:
         manifest = read_import_manifest()
@@ -1750,9 +2088,15 @@ def commit(
         new_names: list[str] = []
         entry_path = None
         if len(rows):
-            digest = _digest("\n".join(sorted(f"{e}\x1f{k}" for e, k in zip(rows["event_id"], _row_keys(rows), strict=True))))
+            digest = _digest(
+                "\n".join(
+                    sorted(f"{e}\x1f{k}" for e, k in zip(rows["event_id"], _row_keys(rows), strict=True))
+                )
+            )
             events_name = f"events-{digest}.parquet"
-            table = pa.Table.from_pandas(rows[list(EVENT_COLUMNS)], schema=EVENTS_SCHEMA, preserve_index=False)
+            table = pa.Table.from_pandas(
+                rows[list(EVENT_COLUMNS)], schema=EVENTS_SCHEMA, preserve_index=False
+            )
             sources = _sources_of(rows)
             sources_name = f"sources-{digest}.parquet" if len(sources) else None
             for name, payload in ((events_name, table), (sources_name, sources)):
@@ -1760,15 +2104,25 @@ def commit(
                     _write_bytes_atomic(folder / name, _parquet_bytes(payload))
                     new_names.append(name)
             entry_path = folder / events_name
-            files.append({
-                "events": events_name, "sources": sources_name, "rows": len(rows),
-                "original_name": report.filename, "format": report.format, "mode": mode,
-                "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            })  # fmt: skip
+            files.append(
+                {
+                    "events": events_name,
+                    "sources": sources_name,
+                    "rows": len(rows),
+                    "original_name": report.filename,
+                    "format": report.format,
+                    "mode": mode,
+                    "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                }
+            )
         changed = [f["events"] for f in files] != [f["events"] for f in old_files]
         new_manifest = manifest
         if changed:
-            new_manifest = {"format": 1, "files": files, "history": [old_files, *manifest["history"]][:HISTORY]}
+            new_manifest = {
+                "format": 1,
+                "files": files,
+                "history": [old_files, *manifest["history"]][:HISTORY],
+            }
         out = built_dir()
         previous = build_mod.current_version(out)
         try:
@@ -1782,10 +2136,13 @@ def commit(
         _collect_garbage(new_manifest)
     new_ids = set(rows["event_id"]) | (old_ids if mode == "append" else set())
     return ImportResult(
-        new_rows=len(new_ids - old_ids) if changed else 0, removed_rows=len(old_ids - new_ids) if changed else 0,
-        data_version=version, previous_version=previous if changed else version, changed=changed,
+        new_rows=len(new_ids - old_ids) if changed else 0,
+        removed_rows=len(old_ids - new_ids) if changed else 0,
+        data_version=version,
+        previous_version=previous if changed else version,
+        changed=changed,
         events_file=entry_path,
-    )  # fmt: skip
+    )
 
 
 def _still_new(valid: pd.DataFrame, mode: str, manifest: dict) -> pd.DataFrame:
@@ -1801,7 +2158,10 @@ def _still_new(valid: pd.DataFrame, mode: str, manifest: dict) -> pd.DataFrame:
         elif keys[eid] == key:
             keep.append(False)
         else:
-            raise IngestError(f"event_id {eid!r} was imported with different values since this file was checked; check it again", DUPLICATE_ID)
+            raise IngestError(
+                f"event_id {eid!r} was imported with different values since this file was checked; check it again",
+                DUPLICATE_ID,
+            )
     return valid[pd.Series(keep, index=valid.index, dtype=bool)]
 
 
@@ -1809,10 +2169,15 @@ def _sources_of(rows: pd.DataFrame) -> pa.Table:
     """The citations carried by the rows (those with a title and URL), one per source_id."""
     cited = rows[rows["source_title"].notna() & rows["source_url"].notna()]
     cited = cited.drop_duplicates("source_id")
-    frame = pd.DataFrame({
-        "source_id": cited["source_id"], "title": cited["source_title"], "publisher": cited["source_publisher"],
-        "date": cited["source_date"], "url": cited["source_url"],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "source_id": cited["source_id"],
+            "title": cited["source_title"],
+            "publisher": cited["source_publisher"],
+            "date": cited["source_date"],
+            "url": cited["source_url"],
+        }
+    )
     schema = pa.schema([(c, pa.string()) for c in SOURCES_TABLE_COLUMNS])
     return pa.Table.from_pandas(frame.sort_values("source_id"), schema=schema, preserve_index=False)
 
@@ -1852,52 +2217,95 @@ def rollback_import(*, log=print) -> str:
 TEMPLATE_COLUMNS: tuple[str, ...] = VALID_COLUMNS
 TEMPLATE_ROWS: tuple[dict[str, str], ...] = (
     {
-        "event_id": "example-1", "date": "2016-09-05", "date_end": "2016-09-05", "date_precision": "day",
-        "area": "Pichis-Palcazú", "region": "Huánuco", "province": "Puerto Inca", "district": "Puerto Inca",
-        "lat": "-9.3800", "lon": "-74.9600", "event_type": "airstrip_destroyed", "count": "2", "route": "air",
-        "quantity_kg": "", "airstrip_id": "example-strip-1", "geo_precision": "exact", "provenance": "reported",
-        "source_id": "", "notes": f"{EXAMPLE_MARK}: replace with your own records (two strips destroyed)",
+        "event_id": "example-1",
+        "date": "2016-09-05",
+        "date_end": "2016-09-05",
+        "date_precision": "day",
+        "area": "Pichis-Palcazú",
+        "region": "Huánuco",
+        "province": "Puerto Inca",
+        "district": "Puerto Inca",
+        "lat": "-9.3800",
+        "lon": "-74.9600",
+        "event_type": "airstrip_destroyed",
+        "count": "2",
+        "route": "air",
+        "quantity_kg": "",
+        "airstrip_id": "example-strip-1",
+        "geo_precision": "exact",
+        "provenance": "reported",
+        "source_id": "",
+        "notes": f"{EXAMPLE_MARK}: replace with your own records (two strips destroyed)",
         "source_title": "Example: press report on airstrips destroyed in Puerto Inca",
-        "source_url": "https://example.org/report-1", "source_publisher": "Example Publisher",
+        "source_url": "https://example.org/report-1",
+        "source_publisher": "Example Publisher",
         "source_date": "2016-09-12",
     },
     {
-        "event_id": "example-2", "date": "2015-03-01", "date_end": "2015-03-31", "date_precision": "month",
-        "area": "VRAEM", "region": "Ayacucho", "province": "Huanta", "district": "Llochegua",
-        "lat": "", "lon": "", "event_type": "seizure", "count": "1", "route": "land",
-        "quantity_kg": "350.5", "airstrip_id": "", "geo_precision": "district", "provenance": "reported",
-        "source_id": "", "notes": f"{EXAMPLE_MARK}: replace with your own records (a month-precise seizure)",
+        "event_id": "example-2",
+        "date": "2015-03-01",
+        "date_end": "2015-03-31",
+        "date_precision": "month",
+        "area": "VRAEM",
+        "region": "Ayacucho",
+        "province": "Huanta",
+        "district": "Llochegua",
+        "lat": "",
+        "lon": "",
+        "event_type": "seizure",
+        "count": "1",
+        "route": "land",
+        "quantity_kg": "350.5",
+        "airstrip_id": "",
+        "geo_precision": "district",
+        "provenance": "reported",
+        "source_id": "",
+        "notes": f"{EXAMPLE_MARK}: replace with your own records (a month-precise seizure)",
         "source_title": "Example: police statement on a seizure in Llochegua",
-        "source_url": "https://example.org/report-2", "source_publisher": "Example Police",
+        "source_url": "https://example.org/report-2",
+        "source_publisher": "Example Police",
         "source_date": "2015-04-02",
     },
-)  # fmt: skip
+)
 
 TEMPLATE_HELP: tuple[tuple[str, str, str], ...] = (
     ("event_id", "no", "your id for the row; left empty, one is derived from the row's content"),
     ("date", "yes", "YYYY-MM-DD, DD/MM/YYYY, YYYY-MM (a month) or an Excel date; not in the future"),
     ("date_end", "no", "last day of a report covering a period; empty = same as date; not before date"),
     ("date_precision", "no", "day | month | period (empty: inferred from date and date_end)"),
-    ("area", "no", " | ".join(AREAS) + " (empty: the first area holding the region; Nacional when there is no region or it is in no area)"),
+    (
+        "area",
+        "no",
+        " | ".join(AREAS)
+        + " (empty: the first area holding the region; Nacional when there is no region or it is in no area)",
+    ),
     ("region", "no", "one of Peru's 25 regions, any case or accents: " + " | ".join(REGIONS)),
     ("province", "no", "free text"),
     ("district", "no", "free text"),
     ("lat", "no", "decimal degrees, inside Peru (" + _BBOX_TEXT + "); give lat and lon together"),
     ("lon", "no", "decimal degrees, inside Peru (" + _BBOX_TEXT + "); give lat and lon together"),
     ("event_type", "yes", " | ".join(EVENT_TYPES)),
-    ("count", "no", "whole number, 1 or more; without the column every row counts 1 (an empty cell is an error)"),
+    (
+        "count",
+        "no",
+        "whole number, 1 or more; without the column every row counts 1 (an empty cell is an error)",
+    ),
     ("route", "no", " | ".join(ROUTES)),
     ("quantity_kg", "no", "kilograms, 0 or more"),
     ("airstrip_id", "no", "a persistent id for a strip destroyed and rebuilt more than once"),
     ("geo_precision", "no", " | ".join(GEO_PRECISIONS) + " (empty: inferred from what is given)"),
     ("provenance", "no", "reported (imported rows always are)"),
-    ("source_id", "see source_*", "a source_id already in the sources table, instead of source_title + source_url"),
+    (
+        "source_id",
+        "see source_*",
+        "a source_id already in the sources table, instead of source_title + source_url",
+    ),
     ("notes", "no", "free text"),
     ("source_title", "yes*", "title of the report the row comes from (*or a known source_id)"),
     ("source_url", "yes*", "its link, http:// or https:// (*or a known source_id)"),
     ("source_publisher", "no", "who published it"),
     ("source_date", "no", "when it was published"),
-)  # fmt: skip
+)
 
 
 def template_csv() -> bytes:
@@ -1960,21 +2368,39 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m lib.ingest",
         description="Validate and import an events file (CSV, XLSX, Parquet; Pistas' template or ACLED's export).",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("file", nargs="?", type=Path, help="the file to import")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--append", action="store_true", help="add to earlier imports (default)")
-    mode.add_argument("--replace", action="store_true", help="replace all earlier imports (not sourced/simulated data)")
+    mode.add_argument(
+        "--replace", action="store_true", help="replace all earlier imports (not sourced/simulated data)"
+    )
     parser.add_argument("--dry-run", action="store_true", help="validate and report; write nothing")
-    parser.add_argument("--skip-invalid", action="store_true",
-                        help="import the valid rows; write the rejected ones to FILE.rejects.csv")  # fmt: skip
-    parser.add_argument("--acled-event-type", choices=EVENT_TYPES, default=None,
-                        help="the event type ACLED rows become (needed for an ACLED export)")  # fmt: skip
-    parser.add_argument("--acled-source-url", default=ACLED_URL, help=f"URL cited by ACLED rows (default {ACLED_URL})")
-    parser.add_argument("--max-mb", type=float, default=MAX_BYTES / 10**6, help="size limit in MB (default 50)")
-    parser.add_argument("--rollback", action="store_true", help="restore the data as it was before the last import")
-    parser.add_argument("--write-template", type=Path, metavar="PATH", help="write the template (.csv or .xlsx) and exit")
+    parser.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="import the valid rows; write the rejected ones to FILE.rejects.csv",
+    )
+    parser.add_argument(
+        "--acled-event-type",
+        choices=EVENT_TYPES,
+        default=None,
+        help="the event type ACLED rows become (needed for an ACLED export)",
+    )
+    parser.add_argument(
+        "--acled-source-url", default=ACLED_URL, help=f"URL cited by ACLED rows (default {ACLED_URL})"
+    )
+    parser.add_argument(
+        "--max-mb", type=float, default=MAX_BYTES / 10**6, help="size limit in MB (default 50)"
+    )
+    parser.add_argument(
+        "--rollback", action="store_true", help="restore the data as it was before the last import"
+    )
+    parser.add_argument(
+        "--write-template", type=Path, metavar="PATH", help="write the template (.csv or .xlsx) and exit"
+    )
     return parser
 
 
@@ -2017,9 +2443,13 @@ def _import_file(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     mode = "replace" if args.replace else "append"
     report = load_upload(
-        data, path.name, max_bytes=max_bytes, acled_event_type=args.acled_event_type,
-        acled_source_url=args.acled_source_url, mode=mode,
-    )  # fmt: skip
+        data,
+        path.name,
+        max_bytes=max_bytes,
+        acled_event_type=args.acled_event_type,
+        acled_source_url=args.acled_source_url,
+        mode=mode,
+    )
     if report.fatal:
         print(report.summary(), file=sys.stderr)
         return EXIT_INVALID
@@ -2038,8 +2468,9 @@ def _import_file(args: argparse.Namespace) -> int:
         if not args.skip_invalid:
             print(
                 f"nothing was written: fix the rows above, or import the {len(report.valid)} valid rows "
-                "with --skip-invalid", file=sys.stderr,
-            )  # fmt: skip
+                "with --skip-invalid",
+                file=sys.stderr,
+            )
             return EXIT_INVALID
         rejects = path.with_name(path.name + ".rejects.csv")
         _write_bytes_atomic(rejects, rejects_csv(report))

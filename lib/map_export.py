@@ -26,8 +26,23 @@ def region_table(query: Query, view: View, which: str = "whole") -> pd.DataFrame
 def points_table(query: Query, view: View, which: str = "whole") -> pd.DataFrame:
     """The located events in the map's period (the same repeatable sample the map draws from)."""
     events = query("events_for_map", period_filters(query, view, which))
-    cols = ["event_id", "date", "event_type", "route", "count", "provenance", "area", "region", "place", "lat",
-            "lon", "airstrip_id", "times_destroyed", "source_id", "source_title"]  # fmt: skip
+    cols = [
+        "event_id",
+        "date",
+        "event_type",
+        "route",
+        "count",
+        "provenance",
+        "area",
+        "region",
+        "place",
+        "lat",
+        "lon",
+        "airstrip_id",
+        "times_destroyed",
+        "source_id",
+        "source_title",
+    ]
     return events[[c for c in cols if c in events.columns]].reset_index(drop=True)
 
 
@@ -67,30 +82,128 @@ def static_map(query: Query, view: View, regions: geo.GeoResult, which: str = "w
         by_colour: dict[str, list] = {}
         for feat in regions.geojson["features"]:
             value = values.get(feat["properties"]["name"])
-            colour = _hex(maps.colour_for_value(None if value is None or pd.isna(value) else float(value), scale.bins))
+            colour = _hex(
+                maps.colour_for_value(None if value is None or pd.isna(value) else float(value), scale.bins)
+            )
             by_colour.setdefault(colour, []).extend(_rings(feat["geometry"]))
         for colour, rings in by_colour.items():  # one filled trace per class: the page's scale exactly
             xs, ys = _outline(rings)
-            fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", fillcolor=colour, mode="lines",
-                                     line={"color": "#5a5a5a", "width": 0.6}, hoverinfo="skip",
-                                     showlegend=False, meta="region"))  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    fill="toself",
+                    fillcolor=colour,
+                    mode="lines",
+                    line={"color": "#5a5a5a", "width": 0.6},
+                    hoverinfo="skip",
+                    showlegend=False,
+                    meta="region",
+                )
+            )
     events = points_sample(query("events_for_map", f), state.colour, limit=POINTS_DRAWN)
     key = "event_type" if state.colour == "event_type" else "route"
     colours = maps.EVENT_TYPE_COLOURS if key == "event_type" else maps.ROUTE_COLOURS
     for value, part in events.groupby(key, sort=True):
         name = type_label(str(value), lang) if key == "event_type" else t(f"route_{value}", lang)
-        fig.add_trace(go.Scatter(
-            x=part["lon"], y=part["lat"], mode="markers", name=name, hoverinfo="skip",
-            marker={"size": 4, "color": _hex(colours.get(str(value), maps.UNKNOWN_RGB)), "opacity": 0.75},
-        ))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=part["lon"],
+                y=part["lat"],
+                mode="markers",
+                name=name,
+                hoverinfo="skip",
+                marker={"size": 4, "color": _hex(colours.get(str(value), maps.UNKNOWN_RGB)), "opacity": 0.75},
+            )
+        )
     for rgb, label in scale_items(scale, lang):  # the shading classes, as the page's legend lists them
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=label, legendgroup="shade",
-                                 marker={"size": 12, "symbol": "square", "color": _hex(rgb)}))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=label,
+                legendgroup="shade",
+                marker={"size": 12, "symbol": "square", "color": _hex(rgb)},
+            )
+        )
     hidden = {"visible": False, "showgrid": False, "zeroline": False}
     fig.update_xaxes(**hidden, range=[-81.6, -68.4])
     fig.update_yaxes(**hidden, range=[-18.6, 0.2], scaleanchor="x", scaleratio=1.014)  # ~1/cos(9.5°)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10}, height=900, paper_bgcolor="white",
-                      plot_bgcolor="white", meta={"legend": "side"},
-                      legend={"title": {"text": legend_title}, "x": 1.0, "xanchor": "left", "y": 1,
-                              "yanchor": "top"})  # fmt: skip
+    fig.update_layout(
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        height=900,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        meta={"legend": "side"},
+        legend={"title": {"text": legend_title}, "x": 1.0, "xanchor": "left", "y": 1, "yanchor": "top"},
+    )
+    return fig
+
+
+def animated_map(query: Query, view: View) -> go.Figure:
+    """Month-by-month playback that runs in the browser: the whole period is sent once as Plotly
+    frames (the regions, then that month's located events), so a step costs no server rerun.
+
+    The regions keep the whole period's shading; events are coloured by type. The page's own
+    month-by-month buttons still write `month=` to the URL for a link to one month.
+    """
+    lang = view.lang
+    regions = geo.load_regions()
+    base = static_map(query, view, regions)
+    region_traces = [tr for tr in base.data if tr.meta == "region"]
+    events = query("events_for_map", period_filters(query, view, "whole"))
+    events = events.assign(month=pd.to_datetime(events["date"]).dt.strftime("%Y-%m"))
+    months = sorted(events["month"].unique())
+    colour = events["event_type"].map(lambda v: _hex(maps.EVENT_TYPE_COLOURS.get(str(v), maps.UNKNOWN_RGB)))
+
+    def points(month: str) -> go.Scatter:
+        sel = events["month"] == month
+        return go.Scatter(
+            x=events.loc[sel, "lon"],
+            y=events.loc[sel, "lat"],
+            mode="markers",
+            hoverinfo="skip",
+            marker={"size": 6, "color": colour[sel].tolist(), "opacity": 0.85},
+            showlegend=False,
+        )
+
+    fig = go.Figure(data=[*region_traces, points(months[0] if months else "")], layout=base.layout)
+    n = len(region_traces)
+    fig.frames = [go.Frame(name=m, data=[points(m)], traces=[n]) for m in months]
+    step = {"frame": {"duration": 300, "redraw": False}, "transition": {"duration": 0}, "mode": "immediate"}
+    fig.update_layout(
+        meta={"legend": "side"},
+        updatemenus=[
+            {
+                "type": "buttons",
+                "x": 0,
+                "y": 0,
+                "xanchor": "left",
+                "yanchor": "top",
+                "buttons": [
+                    {
+                        "label": t("play", lang),
+                        "method": "animate",
+                        "args": [None, {**step, "fromcurrent": True}],
+                    },
+                    {
+                        "label": t("pause", lang),
+                        "method": "animate",
+                        "args": [[None], {**step, "frame": {"duration": 0}}],
+                    },
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "x": 0.12,
+                "len": 0.88,
+                "y": 0,
+                "currentvalue": {"prefix": f"{t('playback', lang)}: "},
+                "steps": [{"label": m, "method": "animate", "args": [[m], step]} for m in months],
+            }
+        ],
+        height=640,
+    )
     return fig

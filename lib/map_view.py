@@ -134,8 +134,10 @@ def region_metric(query: Query, view: View, f: queries.Filters) -> tuple[pd.Data
         both = pd.concat({"before": b, "after": a}, axis=1).fillna(0)
         both = both[both["before"] > 0]
         df = pd.DataFrame({"region": both.index, "value": (both["after"] / both["before"] - 1).to_numpy()})
-        df["label"] = [f"{v:+.0%} ({int(x):,} → {int(y):,})" for v, x, y in
-                       zip(df["value"], both["before"], both["after"], strict=True)]  # fmt: skip
+        df["label"] = [
+            f"{v:+.0%} ({int(x):,} → {int(y):,})"
+            for v, x, y in zip(df["value"], both["before"], both["after"], strict=True)
+        ]
         label = policy_label(query, state.policy, lang)
         return df, t("shade_change", lang, policy=label, window=state.window)
     if state.shade == "destroyed":
@@ -165,11 +167,20 @@ def coca_zones(query: Query, year: int) -> pd.DataFrame:
     for zone, group in rows.groupby("zone", sort=True):
         if zone not in points:
             continue
-        figures = [f"{h:,.0f} ha ({year}), {publishers.get(src) or src}"
-                   for h, src in zip(group["hectares"], group["source_id"], strict=True)]  # fmt: skip
+        figures = [
+            f"{h:,.0f} ha ({year}), {publishers.get(src) or src}"
+            for h, src in zip(group["hectares"], group["source_id"], strict=True)
+        ]
         lat, lon = points[zone]
-        out.append({"zone": zone, "lat": lat, "lon": lon, "hectares": float(group["hectares"].max()),
-                    "label": " | ".join(figures)})  # fmt: skip
+        out.append(
+            {
+                "zone": zone,
+                "lat": lat,
+                "lon": lon,
+                "hectares": float(group["hectares"].max()),
+                "label": " | ".join(figures),
+            }
+        )
     # Largest first, so a small zone sharing a point (Putumayo's three) is drawn on top.
     frame = pd.DataFrame(out, columns=["zone", "lat", "lon", "hectares", "label"])
     return frame.sort_values("hectares", ascending=False, kind="stable").reset_index(drop=True)
@@ -312,10 +323,24 @@ def map_panel(
             *maps.event_points_layers(events, colour_by=state.colour),
         ]
     layers.append(maps.region_label_layer(label_points(regions)))  # names on top of everything
-    deck = maps.build_deck(layers, basemap=state.basemap, view=view_for(view, regions),
-                           tooltip_labels=tooltip_labels(lang), height=MAP_HEIGHT)  # fmt: skip
-    return MapPanel(maps.SerializedDeck.of(deck), legend, len(events), query("located_events_count", f),
-                    query("events_count", f), f.first_month, f.last_month, scale, zone_year)  # fmt: skip
+    deck = maps.build_deck(
+        layers,
+        basemap=state.basemap,
+        view=view_for(view, regions),
+        tooltip_labels=tooltip_labels(lang),
+        height=MAP_HEIGHT,
+    )
+    return MapPanel(
+        maps.SerializedDeck.of(deck),
+        legend,
+        len(events),
+        query("located_events_count", f),
+        query("events_count", f),
+        f.first_month,
+        f.last_month,
+        scale,
+        zone_year,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -425,8 +450,10 @@ def symbol_items(panel: MapPanel, layer: str, lang: str) -> list[tuple[str, maps
     """(shape, colour, text) for the map's other marks: hexagons, strip rings, coca zones."""
     items: list[tuple[str, maps.RGB, str]] = []
     if layer == "hex":
-        items += [("hex", maps.SEQUENTIAL[1], t("legend_hex_few", lang)),
-                  ("hex", maps.SEQUENTIAL[-1], t("legend_hex_many", lang))]  # fmt: skip
+        items += [
+            ("hex", maps.SEQUENTIAL[1], t("legend_hex_few", lang)),
+            ("hex", maps.SEQUENTIAL[-1], t("legend_hex_many", lang)),
+        ]
     items.append(("ring", maps.RECURRENT_RGB, t("legend_ring", lang)))
     if panel.zone_year is not None:
         items.append(("circle", maps.COCA_ZONE_RGB, t("legend_zone", lang, year=panel.zone_year)))
@@ -464,12 +491,16 @@ def legend_svg(
         elif shape == "circle":
             mark = f'<circle cx="8" cy="{cy}" r="6" fill="{colour}" fill-opacity="0.35" stroke="{colour}"/>'
         elif shape == "hex":
-            pts = " ".join(f"{8 + 7 * math.cos(math.radians(a)):.1f},{cy + 7 * math.sin(math.radians(a)):.1f}"
-                           for a in range(30, 390, 60))  # fmt: skip
+            pts = " ".join(
+                f"{8 + 7 * math.cos(math.radians(a)):.1f},{cy + 7 * math.sin(math.radians(a)):.1f}"
+                for a in range(30, 390, 60)
+            )
             mark = f'<polygon points="{pts}" fill="{colour}"/>'
         else:
             mark = f'<rect x="1" y="{cy - 7}" width="14" height="14" fill="{colour}" stroke="#777" stroke-width="0.5"/>'
-        rows.append(mark + f'<text x="24" y="{cy + 4.5}" {_SVG_FONT} fill="#31333f">{html.escape(text)}</text>')
+        rows.append(
+            mark + f'<text x="24" y="{cy + 4.5}" {_SVG_FONT} fill="#31333f">{html.escape(text)}</text>'
+        )
         y += _SVG_ROW
     if note:
         y += 4
@@ -479,8 +510,10 @@ def legend_svg(
         y += _SVG_ROW
     height = y + 4
     body = "".join(lines + rows)
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(title)}">{body}</svg>')  # fmt: skip
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(title)}">{body}</svg>'
+    )
 
 
 def legends(
@@ -490,8 +523,11 @@ def legends(
     ``shading`` is False: a split draws them under each panel), symbols."""
     out = []
     if layer != "hex":
-        out.append(legend_svg(t("legend_colours", lang, by=t(f"colour_{colour_by}", lang)),
-                              category_items(colour_by, lang)))  # fmt: skip
+        out.append(
+            legend_svg(
+                t("legend_colours", lang, by=t(f"colour_{colour_by}", lang)), category_items(colour_by, lang)
+            )
+        )
     if shading and panel.scale is not None:
         note = t("legend_shared", lang) if panel.scale.shared else None
         out.append(legend_svg(panel.scale.title, scale_items(panel.scale, lang), note=note))

@@ -67,9 +67,13 @@ DEFAULT_VIEWPORT_PX = (800, 500)  # st.pydeck_chart's default height
 
 # Sequential palette for choropleths and hexagons (ColorBrewer YlOrRd, 6 classes).
 SEQUENTIAL: tuple[RGB, ...] = (
-    (255, 255, 178), (254, 217, 118), (254, 178, 76),
-    (253, 141, 60), (240, 59, 32), (189, 0, 38),
-)  # fmt: skip
+    (255, 255, 178),
+    (254, 217, 118),
+    (254, 178, 76),
+    (253, 141, 60),
+    (240, 59, 32),
+    (189, 0, 38),
+)
 NO_DATA_RGB: RGB = (215, 215, 215)
 REGION_FILL_ALPHA = 190
 REGION_LINE_RGB: RGB = (90, 90, 90)
@@ -419,28 +423,48 @@ def event_points_layers(
         raise ValueError(f"colour_by must be 'event_type' or 'route', not {colour_by!r}")
     located = _located(events)
     colours = EVENT_TYPE_COLOURS if colour_by == "event_type" else ROUTE_COLOURS
-    cats = pd.Series(_texts(located[colour_by]) if colour_by in located.columns else [""] * len(located),
-                     index=located.index)  # fmt: skip
+    cats = pd.Series(
+        _texts(located[colour_by]) if colour_by in located.columns else [""] * len(located),
+        index=located.index,
+    )
     # Most numerous first, rarest last (drawn on top): a layer hides what lies under it, and
     # an interdiction or a destroyed strip must not vanish under thousands of detected flights.
     counts = cats.value_counts()
     legend = {c: i for i, c in enumerate(colours)}
     order = sorted(counts.index, key=lambda c: (-counts[c], legend.get(c, len(legend)), c))
-    return [_points_layer(located[cats == cat], colours.get(cat, UNKNOWN_RGB), radius_m, f"{layer_id}-{cat or 'unknown'}")
-            for cat in order]  # fmt: skip
+    return [
+        _points_layer(
+            located[cats == cat], colours.get(cat, UNKNOWN_RGB), radius_m, f"{layer_id}-{cat or 'unknown'}"
+        )
+        for cat in order
+    ]
 
 
 def _points_layer(located: pd.DataFrame, colour: RGB, radius_m: float, layer_id: str) -> pdk.Layer:
     counts = _counts(located)
     tips = _event_tooltip_fields(located)
     records = [
-        {"p": [lon, lat], "r": round(radius_m * math.sqrt(n)), "k": "e", "n": n, "pl": place, "d": date,
-         "pv": prov, "s": src}
+        {
+            "p": [lon, lat],
+            "r": round(radius_m * math.sqrt(n)),
+            "k": "e",
+            "n": n,
+            "pl": place,
+            "d": date,
+            "pv": prov,
+            "s": src,
+        }
         for lon, lat, n, place, date, prov, src in zip(
-            _coord(located["lon"]), _coord(located["lat"]), counts, tips["place"], tips["date"],
-            tips["provenance"], tips["source"], strict=True,
+            _coord(located["lon"]),
+            _coord(located["lat"]),
+            counts,
+            tips["place"],
+            tips["date"],
+            tips["provenance"],
+            tips["source"],
+            strict=True,
         )
-    ]  # fmt: skip
+    ]
     return pdk.Layer(
         "ScatterplotLayer",
         data=records,
@@ -669,11 +693,22 @@ def coca_zone_layer(
     ha = pd.to_numeric(zones["hectares"], errors="coerce")
     top = float(max_hectares if max_hectares is not None else (ha.max() if len(ha) else 0.0) or 0.0)
     records = [
-        {"p": [lon, lat], "r": round(max_radius_m * math.sqrt(h / top)) if top > 0 and h > 0 else 0,
-         "k": "z", "name": str(zone), "label": _text(label)}
-        for zone, lon, lat, h, label in zip(zones["zone"], _coord(zones["lon"]), _coord(zones["lat"]),
-                                             ha.fillna(0).tolist(), zones["label"], strict=True)
-    ]  # fmt: skip
+        {
+            "p": [lon, lat],
+            "r": round(max_radius_m * math.sqrt(h / top)) if top > 0 and h > 0 else 0,
+            "k": "z",
+            "name": str(zone),
+            "label": _text(label),
+        }
+        for zone, lon, lat, h, label in zip(
+            zones["zone"],
+            _coord(zones["lon"]),
+            _coord(zones["lat"]),
+            ha.fillna(0).tolist(),
+            zones["label"],
+            strict=True,
+        )
+    ]
     return pdk.Layer(
         "ScatterplotLayer",
         data=records,
@@ -754,8 +789,10 @@ class SerializedDeck:
         return self.tooltip
 
 
-_TIP_CSS = ("<style>.pt-b{display:none}.pt-r .pt-r,.pt-z .pt-r,.pt-e .pt-e,.pt-s .pt-e,.pt-s .pt-s"
-            "{display:block}</style>")  # fmt: skip
+_TIP_CSS = (
+    "<style>.pt-b{display:none}.pt-r .pt-r,.pt-z .pt-r,.pt-e .pt-e,.pt-s .pt-e,.pt-s .pt-s"
+    "{display:block}</style>"
+)
 
 
 def deck_tooltip(tooltip_labels: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -876,16 +913,21 @@ def build_deck(
     )
 
 
-GEO_ATTRIBUTION_EN = ("Boundaries: INEI (Peru), via josedaniel-cb/limites-peru-geojson (MIT). "
-                      "Rivers: Natural Earth (public domain).")  # fmt: skip
+GEO_ATTRIBUTION_EN = (
+    "Boundaries: INEI (Peru), via josedaniel-cb/limites-peru-geojson (MIT). "
+    "Rivers: Natural Earth (public domain)."
+)
 BASEMAP_ATTRIBUTION_EN = "Basemap: © CARTO, © OpenStreetMap contributors"
 
 
 def map_attribution(*, basemap: Literal["carto", "none"], boundaries: bool = True, lang: str = "es") -> str:
     """Attribution line for under the map, in the page's language: boundaries/rivers, plus
     CARTO/OSM when tiles show (the Spanish line is the one the data's README gives)."""
-    geo_line, tiles = (GEO_ATTRIBUTION, BASEMAP_ATTRIBUTION) if lang == "es" else (GEO_ATTRIBUTION_EN,
-                                                                                   BASEMAP_ATTRIBUTION_EN)  # fmt: skip
+    geo_line, tiles = (
+        (GEO_ATTRIBUTION, BASEMAP_ATTRIBUTION)
+        if lang == "es"
+        else (GEO_ATTRIBUTION_EN, BASEMAP_ATTRIBUTION_EN)
+    )
     parts = [geo_line] if boundaries else []
     if basemap == "carto":
         parts.append(tiles)

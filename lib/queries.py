@@ -92,8 +92,7 @@ STRIPS_WHERE = """month BETWEEN $first_month AND $last_month
     AND list_contains($provenances::VARCHAR[], provenance)"""
 # An event is in view when its period overlaps the view's period. Always alias events as `e`.
 EVENTS_WHERE = (
-    "e.date <= $last_day AND e.date_end >= $first_month AND e.year <= year($last_day) AND "
-    + _match("e.")
+    "e.date <= $last_day AND e.date_end >= $first_month AND e.year <= year($last_day) AND " + _match("e.")
 )
 
 
@@ -168,8 +167,10 @@ def kpis(db: Database, f: Filters, provenance: str) -> Kpis:
     def total(event_type: str, column: str = "n"):
         if not in_view(event_type):
             return None
-        return int(totals[column].get(event_type, 0) or 0) if column == "n" else float(
-            totals[column].get(event_type, 0) or 0
+        return (
+            int(totals[column].get(event_type, 0) or 0)
+            if column == "n"
+            else float(totals[column].get(event_type, 0) or 0)
         )
 
     strips_in_view = in_view("airstrip_destroyed")
@@ -187,7 +188,9 @@ def kpis(db: Database, f: Filters, provenance: str) -> Kpis:
 
 
 # ---- time series --------------------------------------------------------------------------
-def events_by_month(db: Database, f: Filters, by: str = "area", event_type: str | None = None) -> pd.DataFrame:
+def events_by_month(
+    db: Database, f: Filters, by: str = "area", event_type: str | None = None
+) -> pd.DataFrame:
     """Monthly event counts grouped by `by` (area, region, event_type, route) and provenance."""
     if by not in GROUP_COLUMNS:
         raise ValueError(f"cannot group by {by!r}; choose one of {GROUP_COLUMNS}")
@@ -203,7 +206,9 @@ def events_by_month(db: Database, f: Filters, by: str = "area", event_type: str 
     )
 
 
-def monthly_counts_by_area(db: Database, f: Filters, event_type: str, route: str | None = None) -> pd.DataFrame:
+def monthly_counts_by_area(
+    db: Database, f: Filters, event_type: str, route: str | None = None
+) -> pd.DataFrame:
     """month, area, n for one event type (and route): the input of lib.impact."""
     params = {**f.params(), "types": [event_type]}
     if route is not None:
@@ -218,8 +223,11 @@ def monthly_counts_by_area(db: Database, f: Filters, event_type: str, route: str
 
 def provenance_months(db: Database, provenance: str) -> tuple[date, date] | None:
     """First and last month that rows of one provenance cover (the span an impact model may zero-fill)."""
-    found = _df(db, "SELECT min(month) AS first, max(month) AS last FROM rollup WHERE provenance = $p",
-                {"p": provenance})  # fmt: skip
+    found = _df(
+        db,
+        "SELECT min(month) AS first, max(month) AS last FROM rollup WHERE provenance = $p",
+        {"p": provenance},
+    )
     if found.empty or pd.isna(found["first"].iloc[0]):
         return None
     return (pd.Timestamp(found["first"].iloc[0]).date(), pd.Timestamp(found["last"].iloc[0]).date())
@@ -285,7 +293,9 @@ def policy_date(db: Database, policy_id: str) -> date | None:
 
 
 def all_policies(db: Database) -> pd.DataFrame:
-    return _df(db, "SELECT policy_id, date::DATE AS date, kind, title_es, title_en FROM policies ORDER BY date", {})
+    return _df(
+        db, "SELECT policy_id, date::DATE AS date, kind, title_es, title_en FROM policies ORDER BY date", {}
+    )
 
 
 def route_share_estimates(db: Database) -> pd.DataFrame:
@@ -410,18 +420,25 @@ def events_by_region(db: Database, f: Filters) -> pd.DataFrame:
 def located_events_count(db: Database, f: Filters) -> int:
     """How many events in view have coordinates (the map says when it shows a sample)."""
     return _scalar(
-        db, f"SELECT count(*) FROM map_points e WHERE {EVENTS_WHERE}",
+        db,
+        f"SELECT count(*) FROM map_points e WHERE {EVENTS_WHERE}",
         f.params(),
-    )  # fmt: skip
+    )
 
 
 def coca_years(db: Database) -> list[int]:
     """Years with DEVIDA coca hectares by department."""
-    found = _df(db, "SELECT DISTINCT year FROM coca WHERE level = 'department' AND series = 'DEVIDA' ORDER BY year", {})
+    found = _df(
+        db,
+        "SELECT DISTINCT year FROM coca WHERE level = 'department' AND series = 'DEVIDA' ORDER BY year",
+        {},
+    )
     return [int(y) for y in found["year"]]
 
 
-def uploaded_by_month(db: Database, f: Filters, uploaded: pd.DataFrame, include_builtin: bool) -> pd.DataFrame:
+def uploaded_by_month(
+    db: Database, f: Filters, uploaded: pd.DataFrame, include_builtin: bool
+) -> pd.DataFrame:
     """Monthly counts of a session's uploaded rows by area, optionally beside the built-in data.
 
     The upload is registered on this query's own cursor only: no other session, and no file,
@@ -550,8 +567,9 @@ _EVIDENCE_PLACES = """list_transform(string_split(regexp_replace(coalesce(place,
                          '\\s*[;,]\\s*', ';', 'g'), ';'), lambda p: CASE WHEN p = 'Perú' THEN 'Nacional' ELSE p END)"""
 
 
-def evidence_timeline(db: Database, kinds: tuple[str, ...] = (), places: tuple[str, ...] = (),
-                      lang: str = "en") -> pd.DataFrame:  # fmt: skip
+def evidence_timeline(
+    db: Database, kinds: tuple[str, ...] = (), places: tuple[str, ...] = (), lang: str = "en"
+) -> pd.DataFrame:
     """Every sourced fact as one row (kind, fact_id, period, place, what, value, unit, source),
     optionally of some kinds and some areas/regions (a fact matches when any of its places does)."""
     return _df(

@@ -20,18 +20,47 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 ROUTES: tuple[str, ...] = ("air", "land", "river", "sea")
 # Kinds of sourced fact on the Evidence page (lib.queries.evidence_timeline).
-EVIDENCE_KINDS: tuple[str, ...] = ("event", "coca", "policy", "route_share", "flights", "eradication", "indicator")
+EVIDENCE_KINDS: tuple[str, ...] = (
+    "event",
+    "coca",
+    "policy",
+    "route_share",
+    "flights",
+    "eradication",
+    "indicator",
+)
 PROVENANCES: tuple[str, ...] = ("reported", "simulated")
 DATE_PRECISIONS: tuple[str, ...] = ("day", "month", "period")
 GEO_PRECISIONS: tuple[str, ...] = ("exact", "district", "province", "region")
 
 # Peru's 25 regions (departamentos, with Callao), canonical accented names.
 REGIONS: tuple[str, ...] = (
-    "Amazonas", "Áncash", "Apurímac", "Arequipa", "Ayacucho", "Cajamarca", "Callao",
-    "Cusco", "Huancavelica", "Huánuco", "Ica", "Junín", "La Libertad", "Lambayeque",
-    "Lima", "Loreto", "Madre de Dios", "Moquegua", "Pasco", "Piura", "Puno",
-    "San Martín", "Tacna", "Tumbes", "Ucayali",
-)  # fmt: skip
+    "Amazonas",
+    "Áncash",
+    "Apurímac",
+    "Arequipa",
+    "Ayacucho",
+    "Cajamarca",
+    "Callao",
+    "Cusco",
+    "Huancavelica",
+    "Huánuco",
+    "Ica",
+    "Junín",
+    "La Libertad",
+    "Lambayeque",
+    "Lima",
+    "Loreto",
+    "Madre de Dios",
+    "Moquegua",
+    "Pasco",
+    "Piura",
+    "Puno",
+    "San Martín",
+    "Tacna",
+    "Tumbes",
+    "Ucayali",
+)
 
 # Analysis areas and the regions each draws on. A region may belong to several areas
 # (Huánuco holds part of Pichis-Palcazú and of the Alto Huallaga); an event carries one area.

@@ -223,13 +223,19 @@ def monthly_rates(area: str, months: pd.DatetimeIndex, policy: bool = True) -> d
 
 # Which expected rate each event type follows: a strip's destructions, rebuilds and detection
 # all follow its first destruction (shifted by days to weeks, which a monthly ratio ignores).
-_RATE_OF = {"airstrip_destroyed": "first_destruction", "airstrip_rebuilt": "first_destruction",
-            "airstrip_detected": "first_destruction", "flight_detected": "flight_detected",
-            "seizure": "seizure", "aircraft_interdicted": "aircraft_interdicted"}  # fmt: skip
+_RATE_OF = {
+    "airstrip_destroyed": "first_destruction",
+    "airstrip_rebuilt": "first_destruction",
+    "airstrip_detected": "first_destruction",
+    "flight_detected": "flight_detected",
+    "seizure": "seizure",
+    "aircraft_interdicted": "aircraft_interdicted",
+}
 
 
-def planted_effect(areas: str | tuple[str, ...], event_type: str, window: int,
-                   policy_id: str = POLICY_ID) -> float:  # fmt: skip
+def planted_effect(
+    areas: str | tuple[str, ...], event_type: str, window: int, policy_id: str = POLICY_ID
+) -> float:
     """The effect the generator plants: expected events in the `window` months from the policy
     month, with the policy / without it, summed over `areas` (1 = no effect).
 
@@ -276,9 +282,8 @@ def load_places(path: Path) -> dict[str, list[Place]]:
         for area in str(row.areas).split(";"):
             if area in by_area:
                 by_area[area].append(
-                    Place(row.name, row.district, row.province, row.region,
-                          float(row.lat), float(row.lon))
-                )  # fmt: skip
+                    Place(row.name, row.district, row.province, row.region, float(row.lat), float(row.lon))
+                )
     # Puno has route endpoints (Sandia, Desaguadero) rather than strip country.
     if not by_area["Puno"]:
         ends = pd.read_csv(path, dtype=str)
@@ -397,16 +402,24 @@ def generate_year(year: int, *, seed: int, scale: float, places: dict[str, list[
         rates = {k: v * scale for k, v in monthly_rates(area, months).items()}
         rng = stream(0)
         strips, _ = _strip_events(
-            rng, area, pl, months, rng.poisson(rates["first_destruction"]),
-            f"sim-{year}-{a_idx}-", 0,
-        )  # fmt: skip
+            rng,
+            area,
+            pl,
+            months,
+            rng.poisson(rates["first_destruction"]),
+            f"sim-{year}-{a_idx}-",
+            0,
+        )
         parts = [strips]
         parts.append(_point_events(stream(1), area, pl, months, rates["flight_detected"], "flight_detected"))
-        parts.append(_point_events(stream(2), area, pl, months, rates["aircraft_interdicted"], "aircraft_interdicted"))
         parts.append(
-            _point_events(stream(3), area, pl, months, rates["seizure"], "seizure",
-                          route_probabilities(area, months))
-        )  # fmt: skip
+            _point_events(stream(2), area, pl, months, rates["aircraft_interdicted"], "aircraft_interdicted")
+        )
+        parts.append(
+            _point_events(
+                stream(3), area, pl, months, rates["seizure"], "seizure", route_probabilities(area, months)
+            )
+        )
         frame = pd.concat(parts, ignore_index=True)
         frame["area"] = area
         frame["region"] = [pl[i].region for i in frame["place_idx"]]

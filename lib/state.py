@@ -272,5 +272,3 @@ def _check_period(state: ViewState, context: Context) -> tuple[ViewState, list[P
 def period_end(state: ViewState, context: Context) -> str:
     """The effective last month of the view."""
     return state.end or context.last_month
-
-

@@ -27,8 +27,13 @@ STORY_METRIC = "flight_detected"
 CRACKDOWN = ("2014-01-01", "2014-09-30")  # S002: 185 strips destroyed in the VRAEM, Jan–Sep 2014
 LAW_DAY = "2015-08-20"  # Law 30339 passed (L002)
 # South (the VRAEM) in warm red, the northern receiving areas in blues/greens, the rest grey.
-AREA_COLOURS = {"VRAEM": "#b91c1c", "Pichis-Palcazú": "#1d4ed8", "Ucayali": "#0891b2",
-                "Huallaga": "#6b7280", "Puno": "#a3a3a3"}  # fmt: skip
+AREA_COLOURS = {
+    "VRAEM": "#b91c1c",
+    "Pichis-Palcazú": "#1d4ed8",
+    "Ucayali": "#0891b2",
+    "Huallaga": "#6b7280",
+    "Puno": "#a3a3a3",
+}
 KIND_COLOURS = dict(zip(EVIDENCE_KINDS, charts.PALETTE, strict=False))
 
 
@@ -64,22 +69,43 @@ def story_figure(series: pd.DataFrame, *, lang: str, height: int = 390) -> go.Fi
     fig = go.Figure()
     for group, part in q.groupby("group", sort=True):
         colour = AREA_COLOURS.get(str(group), "#374151")
-        fig.add_trace(go.Scatter(
-            x=part["quarter"], y=part["n"], mode="lines+markers", marker={"size": 3}, name=str(group),
-            customdata=[group] * len(part),  # markers: a click on the line selects a point (cross-filter)
-            line={"color": colour, "width": 3 if group in ("VRAEM", "Pichis-Palcazú", "Ucayali") else 1.5},
-            hovertemplate=f"{html.escape(str(group))}<br>%{{x|%Y}} Q%{{text}}: %{{y:.0f}}<extra></extra>",
-            text=[(d.month - 1) // 3 + 1 for d in part["quarter"]], showlegend=False,
-        ))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=part["quarter"],
+                y=part["n"],
+                mode="lines+markers",
+                marker={"size": 3},
+                name=str(group),
+                customdata=[group] * len(part),  # markers: a click on the line selects a point (cross-filter)
+                line={
+                    "color": colour,
+                    "width": 3 if group in ("VRAEM", "Pichis-Palcazú", "Ucayali") else 1.5,
+                },
+                hovertemplate=f"{html.escape(str(group))}<br>%{{x|%Y}} Q%{{text}}: %{{y:.0f}}<extra></extra>",
+                text=[(d.month - 1) // 3 + 1 for d in part["quarter"]],
+                showlegend=False,
+            )
+        )
         last = part.iloc[-1]
-        fig.add_annotation(x=last["quarter"], y=last["n"], text=f"<b>{html.escape(str(group))}</b>",
-                           showarrow=False, xanchor="left", xshift=6, font={"color": colour, "size": 12})  # fmt: skip
+        fig.add_annotation(
+            x=last["quarter"],
+            y=last["n"],
+            text=f"<b>{html.escape(str(group))}</b>",
+            showarrow=False,
+            xanchor="left",
+            xshift=6,
+            font={"color": colour, "size": 12},
+        )
     _mark_story(fig, q, lang)
     x0, x1 = (q["quarter"].min(), q["quarter"].max() + pd.offsets.QuarterEnd(0)) if len(q) else (None, None)
-    fig.update_layout(**_layout(height, margin={"l": 55, "r": 110, "t": 30, "b": 40}),
-                      xaxis={"title": t("axis_quarter", lang), "range": [x0, x1]},
-                      yaxis={"title": t("axis_flights_quarter", lang),
-                             "range": [0, float(q["n"].max()) * 1.18 if len(q) else 1]})  # fmt: skip
+    fig.update_layout(
+        **_layout(height, margin={"l": 55, "r": 110, "t": 30, "b": 40}),
+        xaxis={"title": t("axis_quarter", lang), "range": [x0, x1]},
+        yaxis={
+            "title": t("axis_flights_quarter", lang),
+            "range": [0, float(q["n"].max()) * 1.18 if len(q) else 1],
+        },
+    )
     charts.add_simulated_mark(fig, lang)
     return fig
 
@@ -91,17 +117,47 @@ def _mark_story(fig: go.Figure, frame: pd.DataFrame, lang: str, x: str = "quarte
     first, last = pd.Timestamp(frame[x].min()), pd.Timestamp(frame[x].max()) + pd.offsets.QuarterEnd(0)
     c0, c1 = (pd.Timestamp(d) for d in CRACKDOWN)
     if c1 >= first and c0 <= last:
-        fig.add_vrect(x0=max(c0, first), x1=min(c1, last), fillcolor="#fde68a", opacity=0.45, line_width=0,
-                      layer="below")  # fmt: skip
-        fig.add_annotation(x=min(c1, last), y=1.0, yref="paper", yanchor="top", xanchor="right", showarrow=False,
-                           text=html.escape(t("story_crackdown", lang)), font={"size": 11, "color": "#92400e"},
-                           align="right")  # fmt: skip
+        fig.add_vrect(
+            x0=max(c0, first),
+            x1=min(c1, last),
+            fillcolor="#fde68a",
+            opacity=0.45,
+            line_width=0,
+            layer="below",
+        )
+        fig.add_annotation(
+            x=min(c1, last),
+            y=1.0,
+            yref="paper",
+            yanchor="top",
+            xanchor="right",
+            showarrow=False,
+            text=html.escape(t("story_crackdown", lang)),
+            font={"size": 11, "color": "#92400e"},
+            align="right",
+        )
     law = pd.Timestamp(LAW_DAY)
     if first <= law <= last:
-        fig.add_shape(type="line", x0=law, x1=law, y0=0, y1=1, yref="paper",
-                      line={"dash": "dash", "color": "#111827", "width": 1.5})  # fmt: skip
-        fig.add_annotation(x=law, y=1.0, yref="paper", yanchor="top", xanchor="left", xshift=4, showarrow=False,
-                           text=f"<b>{html.escape(t('story_law', lang))}</b>", font={"size": 11})  # fmt: skip
+        fig.add_shape(
+            type="line",
+            x0=law,
+            x1=law,
+            y0=0,
+            y1=1,
+            yref="paper",
+            line={"dash": "dash", "color": "#111827", "width": 1.5},
+        )
+        fig.add_annotation(
+            x=law,
+            y=1.0,
+            yref="paper",
+            yanchor="top",
+            xanchor="left",
+            xshift=4,
+            showarrow=False,
+            text=f"<b>{html.escape(t('story_law', lang))}</b>",
+            font={"size": 11},
+        )
 
 
 def story(query, view) -> Story:
@@ -133,32 +189,65 @@ def flight_rates_figure(rates: pd.DataFrame, *, lang: str, height: int = 390) ->
     r["x"] = start + (end - start) / 2
     fig = go.Figure()
     for i, (area, part) in enumerate(r.groupby("area", sort=True)):
-        colour = AREA_COLOURS.get(str(area), "#374151" if area == "Nacional" else charts.PALETTE[i % len(charts.PALETTE)])
+        colour = AREA_COLOURS.get(
+            str(area), "#374151" if area == "Nacional" else charts.PALETTE[i % len(charts.PALETTE)]
+        )
         hover = [
-            "<br>".join([
-                f"<b>{html.escape(str(p.area))}</b>: {l10n.number(p.rate_low, lang, _digits(p.rate_low))}–"
-                f"{l10n.number(p.rate_high, lang, _digits(p.rate_high))} / {html.escape(str(p.per))}"
-                f" (≈{l10n.number(p.low, lang)}–{l10n.number(p.high, lang)} {t('per_month_short', lang)})",
-                html.escape(str(p.period)), html.escape(str(p.what)[:120]),
-                html.escape(str(p.source_title or "")), html.escape(str(p.source_url or "")),
-            ])
+            "<br>".join(
+                [
+                    f"<b>{html.escape(str(p.area))}</b>: {l10n.number(p.rate_low, lang, _digits(p.rate_low))}–"
+                    f"{l10n.number(p.rate_high, lang, _digits(p.rate_high))} / {html.escape(str(p.per))}"
+                    f" (≈{l10n.number(p.low, lang)}–{l10n.number(p.high, lang)} {t('per_month_short', lang)})",
+                    html.escape(str(p.period)),
+                    html.escape(str(p.what)[:120]),
+                    html.escape(str(p.source_title or "")),
+                    html.escape(str(p.source_url or "")),
+                ]
+            )
             for p in part.itertuples(index=False)
-        ]  # fmt: skip
-        fig.add_trace(go.Scatter(
-            x=part["x"].tolist(), y=part["mid"].tolist(), mode="markers", name=str(area), meta="reported",
-            marker={"symbol": "diamond", "size": 11, "color": colour, "line": {"color": "white", "width": 1}},
-            error_y={"type": "data", "symmetric": False, "array": (part["high"] - part["mid"]).tolist(),
-                     "arrayminus": (part["mid"] - part["low"]).tolist(), "color": colour, "thickness": 1.2},
-            hovertext=hover, hoverinfo="text",
-            customdata=list(zip(part["area"], part["source_url"].fillna(""), part["estimate_id"], strict=True)),
-        ))  # fmt: skip
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=part["x"].tolist(),
+                y=part["mid"].tolist(),
+                mode="markers",
+                name=str(area),
+                meta="reported",
+                marker={
+                    "symbol": "diamond",
+                    "size": 11,
+                    "color": colour,
+                    "line": {"color": "white", "width": 1},
+                },
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (part["high"] - part["mid"]).tolist(),
+                    "arrayminus": (part["mid"] - part["low"]).tolist(),
+                    "color": colour,
+                    "thickness": 1.2,
+                },
+                hovertext=hover,
+                hoverinfo="text",
+                customdata=list(
+                    zip(part["area"], part["source_url"].fillna(""), part["estimate_id"], strict=True)
+                ),
+            )
+        )
     frame = pd.DataFrame({"quarter": r["x"]})
     _mark_story(fig, frame, lang)
-    fig.update_layout(**_layout(height, margin={"l": 55, "r": 20, "t": 30, "b": 40},
-                                legend={"orientation": "h", "y": -0.2}),
-                      xaxis_title=t("axis_year", lang),
-                      yaxis={"title": t("axis_flights_month_reported", lang), "type": "log",
-                             "tickvals": [1, 3, 10, 30, 100, 300, 1000], "range": [0, 3.05]})  # fmt: skip
+    fig.update_layout(
+        **_layout(
+            height, margin={"l": 55, "r": 20, "t": 30, "b": 40}, legend={"orientation": "h", "y": -0.2}
+        ),
+        xaxis_title=t("axis_year", lang),
+        yaxis={
+            "title": t("axis_flights_month_reported", lang),
+            "type": "log",
+            "tickvals": [1, 3, 10, 30, 100, 300, 1000],
+            "range": [0, 3.05],
+        },
+    )
     return fig
 
 
@@ -174,36 +263,59 @@ def reported_points(facts: pd.DataFrame, *, event_type: str, by: str) -> pd.Data
     return rows.dropna(subset=["value"]).sort_values(["year", "group", "value"])
 
 
-def reported_annual_figure(facts: pd.DataFrame, *, event_type: str, by: str, lang: str,
-                           height: int = 460) -> go.Figure:  # fmt: skip
+def reported_annual_figure(
+    facts: pd.DataFrame, *, event_type: str, by: str, lang: str, height: int = 460
+) -> go.Figure:
     """Sourced rows by year as points (no lines: rows overlap and are never added up)."""
     pts = reported_points(facts, event_type=event_type, by=by)
     fig = go.Figure()
     for i, (group, part) in enumerate(pts.groupby("group", sort=True)):
         hover = [
-            "<br>".join([
-                f"<b>{html.escape(f'{l10n.number(r.value, lang, 1)} t' if r.unit else l10n.number(r.value, lang))}</b>"
-                f" · {html.escape(str(group))}",
-                f"{pd.Timestamp(r.date):%Y-%m-%d} – {pd.Timestamp(r.date_end):%Y-%m-%d}",
-                html.escape(str(r.source_title or "")),
-                html.escape(str(r.source_url or "")),
-            ])
+            "<br>".join(
+                [
+                    f"<b>{html.escape(f'{l10n.number(r.value, lang, 1)} t' if r.unit else l10n.number(r.value, lang))}</b>"
+                    f" · {html.escape(str(group))}",
+                    f"{pd.Timestamp(r.date):%Y-%m-%d} – {pd.Timestamp(r.date_end):%Y-%m-%d}",
+                    html.escape(str(r.source_title or "")),
+                    html.escape(str(r.source_url or "")),
+                ]
+            )
             for r in part.itertuples(index=False)
-        ]  # fmt: skip
+        ]
         colour = AREA_COLOURS.get(str(group), charts.PALETTE[i % len(charts.PALETTE)])
-        fig.add_trace(go.Scatter(
-            x=part["year"].tolist(), y=part["value"].tolist(), mode="markers", name=str(group),
-            marker={"symbol": "diamond", "size": 11, "color": colour, "line": {"color": "white", "width": 1}},
-            hovertext=hover, hoverinfo="text", meta="reported",
-            customdata=list(zip(part["group"], part["source_url"].fillna(""), part["event_id"], strict=True)),
-        ))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=part["year"].tolist(),
+                y=part["value"].tolist(),
+                mode="markers",
+                name=str(group),
+                marker={
+                    "symbol": "diamond",
+                    "size": 11,
+                    "color": colour,
+                    "line": {"color": "white", "width": 1},
+                },
+                hovertext=hover,
+                hoverinfo="text",
+                meta="reported",
+                customdata=list(
+                    zip(part["group"], part["source_url"].fillna(""), part["event_id"], strict=True)
+                ),
+            )
+        )
     _mark_years(fig, pts, lang)
     metric = type_label(event_type, lang).capitalize()
     by_label = t("by_area" if by == "area" else "by_region", lang)
-    fig.update_layout(**_layout(height), title=t("chart_reported_annual", lang, metric=metric, by=by_label),
-                      xaxis={"title": t("axis_year", lang), "dtick": 1,
-                             "range": [pts["year"].min() - 0.6, pts["year"].max() + 0.6] if len(pts) else None},
-                      yaxis_title=t("axis_reported_value", lang))  # fmt: skip
+    fig.update_layout(
+        **_layout(height),
+        title=t("chart_reported_annual", lang, metric=metric, by=by_label),
+        xaxis={
+            "title": t("axis_year", lang),
+            "dtick": 1,
+            "range": [pts["year"].min() - 0.6, pts["year"].max() + 0.6] if len(pts) else None,
+        },
+        yaxis_title=t("axis_reported_value", lang),
+    )
     return fig
 
 
@@ -214,10 +326,24 @@ def _mark_years(fig: go.Figure, pts: pd.DataFrame, lang: str) -> None:
     if lo <= 2014 <= hi:
         fig.add_vrect(x0=2013.6, x1=2014.4, fillcolor="#fde68a", opacity=0.45, line_width=0, layer="below")
     if lo < 2015.63 < hi + 0.6:
-        fig.add_shape(type="line", x0=2015.63, x1=2015.63, y0=0, y1=1, yref="paper",
-                      line={"dash": "dash", "color": "#111827", "width": 1.5})  # fmt: skip
-        fig.add_annotation(x=2015.63, y=1, yref="paper", xanchor="left", showarrow=False,
-                           text=html.escape(t("story_law", lang)), font={"size": 11})  # fmt: skip
+        fig.add_shape(
+            type="line",
+            x0=2015.63,
+            x1=2015.63,
+            y0=0,
+            y1=1,
+            yref="paper",
+            line={"dash": "dash", "color": "#111827", "width": 1.5},
+        )
+        fig.add_annotation(
+            x=2015.63,
+            y=1,
+            yref="paper",
+            xanchor="left",
+            showarrow=False,
+            text=html.escape(t("story_law", lang)),
+            font={"size": 11},
+        )
 
 
 def reported_annual(query, view) -> tuple[go.Figure | None, pd.DataFrame]:
@@ -243,25 +369,46 @@ def timeline_figure(facts: pd.DataFrame, *, lang: str) -> go.Figure:
         end = pd.to_datetime(part["date_end"]).fillna(start)
         mid = start + (end - start) / 2
         hover = [
-            "<br>".join([
-                f"<b>{html.escape(str(r.fact_id or r.record_id))}</b> · {html.escape(str(r.what or ''))}",
-                html.escape(_figure_text(r)),
-                f"{pd.Timestamp(r.date_start):%Y-%m-%d} – {pd.Timestamp(r.date_end):%Y-%m-%d}"
-                if pd.notna(r.date_end) else f"{pd.Timestamp(r.date_start):%Y-%m-%d}",
-                html.escape(str(r.place or "")),
-                html.escape(str(r.source_title or "")),
-            ])
+            "<br>".join(
+                [
+                    f"<b>{html.escape(str(r.fact_id or r.record_id))}</b> · {html.escape(str(r.what or ''))}",
+                    html.escape(_figure_text(r)),
+                    f"{pd.Timestamp(r.date_start):%Y-%m-%d} – {pd.Timestamp(r.date_end):%Y-%m-%d}"
+                    if pd.notna(r.date_end)
+                    else f"{pd.Timestamp(r.date_start):%Y-%m-%d}",
+                    html.escape(str(r.place or "")),
+                    html.escape(str(r.source_title or "")),
+                ]
+            )
             for r in part.itertuples(index=False)
-        ]  # fmt: skip
+        ]
         label = t(f"kind_{kind}", lang)
-        fig.add_trace(go.Scatter(
-            x=mid, y=[label] * len(part), mode="markers", name=label,
-            marker={"size": 9, "color": KIND_COLOURS[kind], "opacity": 0.8, "line": {"color": "white", "width": 1}},
-            error_x={"type": "data", "symmetric": True, "array": (end - mid).dt.days * 86_400_000,
-                     "color": KIND_COLOURS[kind], "thickness": 1, "width": 0},
-            hovertext=hover, hoverinfo="text", showlegend=False,
-            customdata=list(zip(part["record_id"], part["source_url"].fillna(""), strict=True)),
-        ))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=mid,
+                y=[label] * len(part),
+                mode="markers",
+                name=label,
+                marker={
+                    "size": 9,
+                    "color": KIND_COLOURS[kind],
+                    "opacity": 0.8,
+                    "line": {"color": "white", "width": 1},
+                },
+                error_x={
+                    "type": "data",
+                    "symmetric": True,
+                    "array": (end - mid).dt.days * 86_400_000,
+                    "color": KIND_COLOURS[kind],
+                    "thickness": 1,
+                    "width": 0,
+                },
+                hovertext=hover,
+                hoverinfo="text",
+                showlegend=False,
+                customdata=list(zip(part["record_id"], part["source_url"].fillna(""), strict=True)),
+            )
+        )
     rows = max(1, facts["kind"].nunique())
     fig.update_layout(**_layout(80 + 42 * rows, margin={"l": 150, "r": 20, "t": 20, "b": 40}))
     return fig

@@ -96,8 +96,9 @@ class Page:
 
     def query_view(self, name: str):
         """A lib.views analysis of this view (e.g. impact fits), cached by data version and view."""
-        return _cached_view(name, str(self.db.built), self.version, views.analysis_state(self.state), self.context,
-                            self.lang)  # fmt: skip
+        return _cached_view(
+            name, str(self.db.built), self.version, views.analysis_state(self.state), self.context, self.lang
+        )
 
     def query_static(self, name: str):
         """A lib.views result that does not depend on the filters, cached by version and language."""
@@ -111,8 +112,15 @@ class Page:
     def map_panel(self, which: str):
         """One map of the Map page (lib.map_view.MapPanel), cached by data version, view,
         language and where boundaries come from."""
-        return _cached_map_panel(which, str(self.db.built), self.version, views.analysis_state(self.state, keep_map=True),
-                                 self.context, self.lang, boundaries_source())  # fmt: skip
+        return _cached_map_panel(
+            which,
+            str(self.db.built),
+            self.version,
+            views.analysis_state(self.state, keep_map=True),
+            self.context,
+            self.lang,
+            boundaries_source(),
+        )
 
 
 # ---- caching at the edge ------------------------------------------------------------------
@@ -146,6 +154,10 @@ def _view_function(name: str):
         from lib import story
 
         return getattr(story, name.removeprefix("story."))
+    if name.startswith("map_export."):
+        from lib import map_export
+
+        return getattr(map_export, name.removeprefix("map_export."))
     return getattr(views, name)
 
 
@@ -153,7 +165,9 @@ def _view_function(name: str):
 def _cached_static(name: str, built: str, version: str, context: Context, lang: str):
     from pathlib import Path
 
-    return getattr(views, name)(views.direct_query(database(Path(built))), views.View(ViewState(), context, lang))
+    return getattr(views, name)(
+        views.direct_query(database(Path(built))), views.View(ViewState(), context, lang)
+    )
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -184,8 +198,15 @@ def _boundaries(source: tuple[str | None, str | None, str]) -> tuple[geo.GeoResu
 
 
 @st.cache_data(max_entries=24, ttl=3600, show_spinner=False)
-def _cached_map_panel(which: str, built: str, version: str, state: ViewState, context: Context, lang: str,
-                      source: tuple[str | None, str | None, str]):  # fmt: skip
+def _cached_map_panel(
+    which: str,
+    built: str,
+    version: str,
+    state: ViewState,
+    context: Context,
+    lang: str,
+    source: tuple[str | None, str | None, str],
+):
     # A deck of 10k events is up to ~1.5 MB of JSON text: few entries, like the heavy queries.
     from pathlib import Path
 
@@ -208,10 +229,14 @@ def setup(page_key: str) -> Page:
     """Set up a page: config, state from the URL, notices, sidebar. Stops on unusable data."""
     params = st.query_params.to_dict()
     st.set_page_config(
-        page_title=f"Pistas · {t(page_key, 'en')}", page_icon="🛩️", layout="wide",
+        page_title=f"Pistas · {t(page_key, 'en')}",
+        page_icon="🛩️",
+        layout="wide",
         initial_sidebar_state="collapsed" if params.get("present") in ("1", "true") else "auto",
-    )  # fmt: skip
-    require_login(params.get("lang") if params.get("lang") in ("en", "es") else language_from_locale(st.context.locale))
+    )
+    require_login(
+        params.get("lang") if params.get("lang") in ("en", "es") else language_from_locale(st.context.locale)
+    )
     db = database()
     try:
         version = db.version()
@@ -223,7 +248,13 @@ def setup(page_key: str) -> Page:
     except Exception as exc:  # corrupt files: say so, never a traceback (nor a path: it goes to the log)
         st.title("Pistas")
         ref = _log_failure("reading the data", exc)
-        st.error(t("data_unavailable", "en", reason=f"{type(exc).__name__} (reference {ref}). Rebuild with `make data`."))
+        st.error(
+            t(
+                "data_unavailable",
+                "en",
+                reason=f"{type(exc).__name__} (reference {ref}). Rebuild with `make data`.",
+            )
+        )
         st.stop()
     state, problems = ViewState.from_query(params, context)
     lang = state.lang or language_from_locale(st.context.locale)
@@ -233,7 +264,9 @@ def setup(page_key: str) -> Page:
         st.html(PRESENTER_CSS)
         presenter_bar(page)
     if problems:
-        st.warning(t("problems_title", lang) + "\n\n" + "\n".join(f"- {problem_text(p, lang)}" for p in problems))
+        st.warning(
+            t("problems_title", lang) + "\n\n" + "\n".join(f"- {problem_text(p, lang)}" for p in problems)
+        )
     linked = params.get("v")
     if linked and linked != version:
         st.info(t("version_changed", lang, old=plain(linked[:12]), new=version))
@@ -288,38 +321,71 @@ def _sidebar(page: Page) -> None:
         start = state.start if state.start in months else months[0]
         end = state.end or ctx.last_month
         st.select_slider(
-            t("period", lang), options=months, **_widget(page, "period", (start, end)),
-            on_change=_apply_period, args=(page,),
-        )  # fmt: skip
+            t("period", lang),
+            options=months,
+            **_widget(page, "period", (start, end)),
+            on_change=_apply_period,
+            args=(page,),
+        )
         st.multiselect(
-            t("places", lang), PLACE_OPTIONS, help=t("places_help", lang), placeholder=t("all", lang),
+            t("places", lang),
+            PLACE_OPTIONS,
+            help=t("places_help", lang),
+            placeholder=t("all", lang),
             **_widget(page, "areas", list(state.areas)),
-            on_change=_apply, args=(page, "areas", "w_areas", lambda v: tuple(sorted(v))),
-        )  # fmt: skip
+            on_change=_apply,
+            args=(page, "areas", "w_areas", lambda v: tuple(sorted(v))),
+        )
         st.multiselect(
-            t("types", lang), EVENT_TYPES, format_func=lambda v: type_label(v, lang), placeholder=t("all", lang),
+            t("types", lang),
+            EVENT_TYPES,
+            format_func=lambda v: type_label(v, lang),
+            placeholder=t("all", lang),
             **_widget(page, "types", list(state.types)),
-            on_change=_apply, args=(page, "types", "w_types", lambda v: tuple(sorted(v))),
-        )  # fmt: skip
+            on_change=_apply,
+            args=(page, "types", "w_types", lambda v: tuple(sorted(v))),
+        )
         st.multiselect(
-            t("routes", lang), ROUTES, format_func=lambda v: route_label(v, lang), placeholder=t("all", lang),
+            t("routes", lang),
+            ROUTES,
+            format_func=lambda v: route_label(v, lang),
+            placeholder=t("all", lang),
             **_widget(page, "routes", list(state.routes)),
-            on_change=_apply, args=(page, "routes", "w_routes", lambda v: tuple(sorted(v))),
-        )  # fmt: skip
+            on_change=_apply,
+            args=(page, "routes", "w_routes", lambda v: tuple(sorted(v))),
+        )
         st.radio(
-            t("data", lang), ("all", "reported", "simulated"), format_func=lambda v: t(f"data_{v}", lang),
-            **_widget(page, "data", state.data), on_change=_apply, args=(page, "data", "w_data", str),
-        )  # fmt: skip
+            t("data", lang),
+            ("all", "reported", "simulated"),
+            format_func=lambda v: t(f"data_{v}", lang),
+            **_widget(page, "data", state.data),
+            on_change=_apply,
+            args=(page, "data", "w_data", str),
+        )
         if state.to_query().keys() - {"lang", "present"}:
             if st.button(t("clear_filters", lang), key="clear_filters", icon=":material/filter_alt_off:"):
-                go(page, **{f: getattr(ViewState(), f) for f in ("start", "end", "areas", "types", "routes", "data")})
+                go(
+                    page,
+                    **{
+                        f: getattr(ViewState(), f)
+                        for f in ("start", "end", "areas", "types", "routes", "data")
+                    },
+                )
         st.divider()
         st.segmented_control(
-            t("language", lang), ("en", "es"), format_func=lambda v: {"en": "English", "es": "Español"}[v],
-            **_widget(page, "lang", lang), on_change=_apply, args=(page, "lang", "w_lang", lambda v: v or lang),
-        )  # fmt: skip
-        st.toggle(t("present", lang), **_widget(page, "present", state.present),
-                  on_change=_apply, args=(page, "present", "w_present", bool))  # fmt: skip
+            t("language", lang),
+            ("en", "es"),
+            format_func=lambda v: {"en": "English", "es": "Español"}[v],
+            **_widget(page, "lang", lang),
+            on_change=_apply,
+            args=(page, "lang", "w_lang", lambda v: v or lang),
+        )
+        st.toggle(
+            t("present", lang),
+            **_widget(page, "present", state.present),
+            on_change=_apply,
+            args=(page, "present", "w_present", bool),
+        )
         share_box(page)
 
 
@@ -340,8 +406,12 @@ def presenter_bar(page: Page) -> None:
         for path, key, icon in PAGES:
             if (REPO_ROOT / path).is_file():
                 st.page_link(path, label=t(key, page.lang), icon=icon, query_params=query)
-        st.page_link(here, label=t("present_exit", page.lang), icon=":material/close_fullscreen:",
-                     query_params=canonical_query(page, page.state.with_changes(present=False)))  # fmt: skip
+        st.page_link(
+            here,
+            label=t("present_exit", page.lang),
+            icon=":material/close_fullscreen:",
+            query_params=canonical_query(page, page.state.with_changes(present=False)),
+        )
 
 
 def nav_links(page: Page) -> None:
@@ -365,7 +435,9 @@ def title(page: Page, page_key: str, heading: str | None = None) -> None:
     """The page's title (or `heading`: the Overview states its finding), view line and banner."""
     if heading and not page.state.present:
         st.html(COMPACT_TOP_CSS)
-    st.title(heading or (t(page_key, page.lang) if page_key != "page_overview" else t("app_title", page.lang)))
+    st.title(
+        heading or (t(page_key, page.lang) if page_key != "page_overview" else t("app_title", page.lang))
+    )
     st.caption(view_line(page))
     if page.simulated_in_view:
         st.warning(t("banner_simulated", page.lang), icon=":material/science:")
@@ -378,8 +450,15 @@ def view_line(page: Page) -> str:
     places = ", ".join(s.areas) if s.areas else t("all_places", lang)
     types = ", ".join(type_label(x, lang) for x in s.types) if s.types else t("all_types", lang)
     routes = ", ".join(route_label(x, lang) for x in s.routes) if s.routes else t("all_routes", lang)
-    return t("view_line", lang, period=period, places=places, types=types, routes=routes,
-             data=t(f"data_{s.data}", lang))  # fmt: skip
+    return t(
+        "view_line",
+        lang,
+        period=period,
+        places=places,
+        types=types,
+        routes=routes,
+        data=t(f"data_{s.data}", lang),
+    )
 
 
 def _log_failure(what: str, exc: BaseException) -> str:
@@ -411,7 +490,9 @@ def footer(page: Page) -> None:
     st.divider()
     manifest = _manifest(str(page.db.built), page.version)
     sources = page.query("sources_count")
-    st.caption(t("footer", page.lang, version=page.version, sources=sources, built=manifest.get("built_at", "?")))
+    st.caption(
+        t("footer", page.lang, version=page.version, sources=sources, built=manifest.get("built_at", "?"))
+    )
     st.caption(t("attribution", page.lang))
 
 
@@ -432,11 +513,19 @@ def chart(page: Page, fig, *, key: str, name: str, select: bool = False):
     download is clicked (kaleido, one long-lived Chromium).
     """
     st.session_state.setdefault("_figures", {})[name] = fig
-    stem = export.export_filename(views.file_kind(name, page.view), list(page.state.areas), page.state.start,
-                                  page.state.end or page.context.last_month, "png")[: -len(".png")]  # fmt: skip
+    stem = export.export_filename(
+        views.file_kind(name, page.view),
+        list(page.state.areas),
+        page.state.start,
+        page.state.end or page.context.last_month,
+        "png",
+    )[: -len(".png")]
     config = {**export.plotly_download_config(stem), **l10n.plotly_config(page.lang)}  # Plotly's own locale
-    event = (st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", config=config)
-             if select else st.plotly_chart(fig, key=key, config=config))  # fmt: skip
+    event = (
+        st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", config=config)
+        if select
+        else st.plotly_chart(fig, key=key, config=config)
+    )
     image_downloads(page, lambda: fig, key=key, name=name, stem=stem)
     return event
 
@@ -457,9 +546,15 @@ def image_downloads(page: Page, make: Callable[[], object], *, key: str, name: s
         download("SVG", lambda: render("svg"), f"{stem}.svg", "image/svg+xml", f"{key}_svg")
 
 
-def page_exports(page: Page, *, title: str, kpis: Callable[[], list[tuple[str, str]]] | None = None,
-                 tables: list[tuple[str, object]] | None = None, paragraphs: list[str] | None = None,
-                 more_figures: Callable[[], list[tuple[str, object]]] | None = None) -> None:  # fmt: skip
+def page_exports(
+    page: Page,
+    *,
+    title: str,
+    kpis: Callable[[], list[tuple[str, str]]] | None = None,
+    tables: list[tuple[str, object]] | None = None,
+    paragraphs: list[str] | None = None,
+    more_figures: Callable[[], list[tuple[str, object]]] | None = None,
+) -> None:
     """The report of this page (HTML) and the bundle of the whole view (zip), made on click.
 
     `kpis` is a callable so the report's figures are computed only when it is downloaded. The
@@ -471,19 +566,39 @@ def page_exports(page: Page, *, title: str, kpis: Callable[[], list[tuple[str, s
         return drawn + (more_figures() if more_figures else [])
 
     db, view, version, link = page.db, page.view, page.version, share_link(page)
-    stem = export.export_filename("view", list(page.state.areas), page.state.start,
-                                  page.state.end or page.context.last_month, "zip")[: -len(".zip")]  # fmt: skip
+    stem = export.export_filename(
+        "view", list(page.state.areas), page.state.start, page.state.end or page.context.last_month, "zip"
+    )[: -len(".zip")]
     query = views.direct_query(db)
     cols = st.columns(2)
     with cols[0]:
-        download(t("download_report", page.lang),
-                 lambda: views.report(query, view, version=version, link=link, title=title, figures=figures(),
-                                      kpis=kpis() if kpis else [], tables=tables or [], paragraphs=paragraphs),
-                 f"{stem}_report.html", "text/html", "download_report")  # fmt: skip
+        download(
+            t("download_report", page.lang),
+            lambda: views.report(
+                query,
+                view,
+                version=version,
+                link=link,
+                title=title,
+                figures=figures(),
+                kpis=kpis() if kpis else [],
+                tables=tables or [],
+                paragraphs=paragraphs,
+            ),
+            f"{stem}_report.html",
+            "text/html",
+            "download_report",
+        )
     with cols[1]:
-        download(t("download_bundle", page.lang),
-                 lambda: views.bundle(db, view, version=version, link=link, figures=figures(), tables=tables or []),
-                 f"{stem}.zip", "application/zip", "download_bundle")  # fmt: skip
+        download(
+            t("download_bundle", page.lang),
+            lambda: views.bundle(
+                db, view, version=version, link=link, figures=figures(), tables=tables or []
+            ),
+            f"{stem}.zip",
+            "application/zip",
+            "download_bundle",
+        )
 
 
 def selected_place(event) -> str | None:
@@ -522,8 +637,12 @@ def select(page: Page, field: str, label: str, options, format_func=str, *, segm
     def keep(value):  # a segmented control can be emptied: keep the current value then
         return current if value is None else value
 
-    kwargs = {"format_func": format_func, **_widget(page, field, current),
-              "on_change": _apply, "args": (page, field, f"w_{field}", keep)}  # fmt: skip
+    kwargs = {
+        "format_func": format_func,
+        **_widget(page, field, current),
+        "on_change": _apply,
+        "args": (page, field, f"w_{field}", keep),
+    }
     if segmented:
         return st.segmented_control(label, options, **kwargs)
     return st.selectbox(label, options, **kwargs)
@@ -532,9 +651,14 @@ def select(page: Page, field: str, label: str, options, format_func=str, *, segm
 def multiselect(page: Page, field: str, label: str, options, format_func=str, **extra):
     """A multiselect whose value is the URL's list `field`."""
     return st.multiselect(
-        label, options, format_func=format_func, **_widget(page, field, list(getattr(page.state, field))),
-        on_change=_apply, args=(page, field, f"w_{field}", lambda v: tuple(sorted(v))), **extra,
-    )  # fmt: skip
+        label,
+        options,
+        format_func=format_func,
+        **_widget(page, field, list(getattr(page.state, field))),
+        on_change=_apply,
+        args=(page, field, f"w_{field}", lambda v: tuple(sorted(v))),
+        **extra,
+    )
 
 
 def share_link(page: Page) -> str:
@@ -547,14 +671,26 @@ def export_meta(page: Page, rows_provenance: set[str], title: str):
 
     note = t("provenance_note_sim" if "simulated" in rows_provenance else "provenance_note_rep", page.lang)
     filters = {key: value for key, value in page.state.to_query().items()} or {"view": "default"}
-    return ExportMeta(view_link=share_link(page), data_version=page.version, filters=filters,
-                      provenance_note=note, title=title)  # fmt: skip
+    return ExportMeta(
+        view_link=share_link(page),
+        data_version=page.version,
+        filters=filters,
+        provenance_note=note,
+        title=title,
+    )
 
 
 def download(label: str, build: Callable[[], bytes], file_name: str, mime: str, key: str) -> None:
     """A download whose bytes are made only when clicked (not on every rerun)."""
-    st.download_button(label, data=build, file_name=file_name, mime=mime, key=key,
-                       on_click="ignore", icon=":material/download:")  # fmt: skip
+    st.download_button(
+        label,
+        data=build,
+        file_name=file_name,
+        mime=mime,
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+    )
 
 
 def go_later(page: Page, /, **changes) -> None:
@@ -581,13 +717,20 @@ def playback(page: Page, months: list[str]) -> None:
     playing = st.session_state.get("playing", False)
     cols = st.columns([1, 1, 1, 1, 4])
     index = months.index(current) if current in months else -1
-    if cols[0].button(t("prev_month", lang), icon=":material/skip_previous:", key="prev_month",
-                      disabled=index <= 0):  # fmt: skip
+    if cols[0].button(
+        t("prev_month", lang), icon=":material/skip_previous:", key="prev_month", disabled=index <= 0
+    ):
         go(page, month=months[index - 1])
-    if cols[1].button(t("next_month", lang), icon=":material/skip_next:", key="next_month",
-                      disabled=index >= len(months) - 1):  # fmt: skip
+    if cols[1].button(
+        t("next_month", lang),
+        icon=":material/skip_next:",
+        key="next_month",
+        disabled=index >= len(months) - 1,
+    ):
         go(page, month=months[index + 1])
-    label, icon = (t("pause", lang), ":material/pause:") if playing else (t("play", lang), ":material/play_arrow:")
+    label, icon = (
+        (t("pause", lang), ":material/pause:") if playing else (t("play", lang), ":material/play_arrow:")
+    )
     if cols[2].button(label, icon=icon, key="play"):
         st.session_state["playing"] = not playing
         go(page, month=months[max(index, 0)])
@@ -668,10 +811,17 @@ def upload_section(page: Page) -> None:
     st.caption(t("upload_help", lang))
     cols = st.columns(2)
     with cols[0]:
-        download(t("template_csv", lang), ingest.template_csv, "pistas-template.csv", "text/csv", "template_csv")
+        download(
+            t("template_csv", lang), ingest.template_csv, "pistas-template.csv", "text/csv", "template_csv"
+        )
     with cols[1]:
-        download(t("template_xlsx", lang), ingest.template_xlsx, "pistas-template.xlsx",
-                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "template_xlsx")  # fmt: skip
+        download(
+            t("template_xlsx", lang),
+            ingest.template_xlsx,
+            "pistas-template.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "template_xlsx",
+        )
     upload = st.file_uploader(t("upload_file", lang), type=["csv", "xlsx", "parquet"], key="upload_file")
     if upload is None:
         st.session_state.pop("upload_report", None)
@@ -688,16 +838,28 @@ def upload_section(page: Page) -> None:
         # 1 s per 100k CSV rows); the status says what is happening and how long it took.
         with st.status(t("upload_checking", lang, name=plain(upload.name)), expanded=False) as status:
             started = time.perf_counter()
-            report = ingest.load_upload(upload.getvalue(), upload.name, max_bytes=cap * 10**6,
-                                        acled_event_type=acled_type)  # fmt: skip
-            status.update(label=t("upload_checked", lang, name=plain(upload.name),
-                                  s=l10n.number(time.perf_counter() - started, lang, 1)),
-                          state="error" if report.fatal else "complete")  # fmt: skip
+            report = ingest.load_upload(
+                upload.getvalue(), upload.name, max_bytes=cap * 10**6, acled_event_type=acled_type
+            )
+            status.update(
+                label=t(
+                    "upload_checked",
+                    lang,
+                    name=plain(upload.name),
+                    s=l10n.number(time.perf_counter() - started, lang, 1),
+                ),
+                state="error" if report.fatal else "complete",
+            )
         st.session_state["upload_report"] = (key, report)  # the report only: the file's bytes are not kept
     report = st.session_state["upload_report"][1]
     if report.fatal_reason == ingest.ACLED_TYPE_NEEDED or (report.format == "acled" and acled_type):
-        st.selectbox(t("acled_type", lang), EVENT_TYPES, index=None, key="w_acled_type",
-                     format_func=lambda v: type_label(v, lang))  # fmt: skip
+        st.selectbox(
+            t("acled_type", lang),
+            EVENT_TYPES,
+            index=None,
+            key="w_acled_type",
+            format_func=lambda v: type_label(v, lang),
+        )
     if report.fatal:  # the file's name and header cells are the uploader's: shown as plain text
         st.error(plain(report.fatal))
         return
@@ -709,8 +871,13 @@ def upload_section(page: Page) -> None:
         table(page, pd.DataFrame(sorted(report.counts.items()), columns=["reason", "rows"]))
         st.markdown(f"**{t('upload_problems', lang)}**")
         table(page, report.problems.head(500))
-        download(t("upload_rejects", lang), lambda: ingest.rejects_csv(report), f"{upload.name}.problems.csv",
-                 "text/csv", "upload_rejects")  # fmt: skip
+        download(
+            t("upload_rejects", lang),
+            lambda: ingest.rejects_csv(report),
+            f"{upload.name}.problems.csv",
+            "text/csv",
+            "upload_rejects",
+        )
     if len(report.valid):
         st.markdown(f"**{t('upload_valid', lang)}** ({l10n.number(len(report.valid), lang)})")
         table(page, report.valid.head(200))
@@ -721,23 +888,40 @@ def upload_section(page: Page) -> None:
 
 
 # ---- sourced rows as tables (Overview with data=reported, Evidence) ---------------------------
-_COLUMN_LABELS = {"kind": "col_kind", "fact_id": "col_fact", "claim": "col_claim", "what": "col_what",
-                  "figure": "col_value", "value": "col_value", "unit": "col_unit", "date": "col_from",
-                  "date_start": "col_from", "date_end": "col_to", "place": "col_place", "group": "col_place",
-                  "source_title": "col_source", "source_url": "col_link", "year": "axis_year"}  # fmt: skip
+_COLUMN_LABELS = {
+    "kind": "col_kind",
+    "fact_id": "col_fact",
+    "claim": "col_claim",
+    "what": "col_what",
+    "figure": "col_value",
+    "value": "col_value",
+    "unit": "col_unit",
+    "date": "col_from",
+    "date_start": "col_from",
+    "date_end": "col_to",
+    "place": "col_place",
+    "group": "col_place",
+    "source_title": "col_source",
+    "source_url": "col_link",
+    "year": "axis_year",
+}
 
 
 def table(page: Page, df: pd.DataFrame, *, links: tuple[str, ...] = ("source_url", "url"), **kwargs) -> None:
     """A table as people read it: headings in the page's language, blanks not "None", URLs as links."""
     shown = l10n.display_table(df, page.lang)
-    config = {l10n.column_label(c, page.lang): st.column_config.LinkColumn() for c in links if c in df.columns}
+    config = {
+        l10n.column_label(c, page.lang): st.column_config.LinkColumn() for c in links if c in df.columns
+    }
     st.dataframe(shown, hide_index=True, column_config=config, **kwargs)
 
 
 def sourced_table(page: Page, rows: pd.DataFrame, columns: list[str], *, key: str | None = None) -> None:
     """Rows with their source: the URL is a link, labels in the page's language."""
     shown = [c for c in columns if c in rows.columns]
-    config = {c: st.column_config.Column(t(_COLUMN_LABELS[c], page.lang)) for c in shown if c in _COLUMN_LABELS}
+    config = {
+        c: st.column_config.Column(t(_COLUMN_LABELS[c], page.lang)) for c in shown if c in _COLUMN_LABELS
+    }
     if "source_url" in shown:
         config["source_url"] = st.column_config.LinkColumn(t("col_link", page.lang))
     st.dataframe(rows[shown], column_config=config, hide_index=True, width="stretch", key=key)

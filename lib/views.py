@@ -69,8 +69,17 @@ def overview_series(query: Query, view: View) -> go.Figure:
     facts = query("reported_facts", f)
     policies = query("policies_in_range", f.first_month, f.last_day)
     has_simulated = view.simulated and bool((series["provenance"] == "simulated").any())
-    return charts.trusted(charts.monthly_series(series, facts, policies, event_type=state.metric, by=state.by,
-                                                lang=view.lang, simulated=has_simulated))  # fmt: skip
+    return charts.trusted(
+        charts.monthly_series(
+            series,
+            facts,
+            policies,
+            event_type=state.metric,
+            by=state.by,
+            lang=view.lang,
+            simulated=has_simulated,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -100,26 +109,42 @@ def overview_kpi_groups(query: Query, view: View) -> list[KpiGroup]:
     if "simulated" in view.state.provenances():
         k = query("kpis", view.filters, "simulated")
         kg = None if k.seized_kg is None else t("kpi_kg", lang, kg=l10n.number(k.seized_kg, lang))
-        out.append(KpiGroup(t("kpis_simulated", lang), t("prov_simulated", lang), [
-            Kpi(t("kpi_destroyed", lang), fmt(k.airstrips_destroyed)),
-            Kpi(t("kpi_repeat", lang), fmt(k.strips_destroyed_more_than_once)),
-            Kpi(t("kpi_rebuild", lang), fmt(k.median_days_to_rebuild, 1)),
-            Kpi(t("kpi_flights", lang), fmt(k.flights_detected)),
-            Kpi(t("kpi_seizures", lang), fmt(k.seizures), kg),
-        ]))  # fmt: skip
+        out.append(
+            KpiGroup(
+                t("kpis_simulated", lang),
+                t("prov_simulated", lang),
+                [
+                    Kpi(t("kpi_destroyed", lang), fmt(k.airstrips_destroyed)),
+                    Kpi(t("kpi_repeat", lang), fmt(k.strips_destroyed_more_than_once)),
+                    Kpi(t("kpi_rebuild", lang), fmt(k.median_days_to_rebuild, 1)),
+                    Kpi(t("kpi_flights", lang), fmt(k.flights_detected)),
+                    Kpi(t("kpi_seizures", lang), fmt(k.seizures), kg),
+                ],
+            )
+        )
     if "reported" in view.state.provenances():
         facts = query("reported_facts", view.filters)
-        out.append(KpiGroup(t("kpis_reported", lang), None, [
-            Kpi(t("kpi_reported_records", lang), l10n.number(len(facts), lang)),
-            Kpi(t("kpi_reported_sources", lang), l10n.number(facts["source_title"].nunique(), lang)),
-        ], hint=t("kpi_reported_hint", lang)))  # fmt: skip
+        out.append(
+            KpiGroup(
+                t("kpis_reported", lang),
+                None,
+                [
+                    Kpi(t("kpi_reported_records", lang), l10n.number(len(facts), lang)),
+                    Kpi(t("kpi_reported_sources", lang), l10n.number(facts["source_title"].nunique(), lang)),
+                ],
+                hint=t("kpi_reported_hint", lang),
+            )
+        )
     return out
 
 
 def overview_kpis(query: Query, view: View) -> list[tuple[str, str]]:
     """(label, value) pairs for the report: the groups flattened, simulated ones tagged."""
-    return [(f"{k.label} ({g.tag})" if g.tag else k.label, k.value)
-            for g in overview_kpi_groups(query, view) for k in g.kpis]  # fmt: skip
+    return [
+        (f"{k.label} ({g.tag})" if g.tag else k.label, k.value)
+        for g in overview_kpi_groups(query, view)
+        for k in g.kpis
+    ]
 
 
 # ---- Routes ---------------------------------------------------------------------------------
@@ -150,17 +175,25 @@ def caption(view: View, version: str) -> str:
     s = view.state
     places = ", ".join(s.areas) or t("all_places", view.lang)
     types = ", ".join(type_label(x, view.lang) for x in s.types) or t("all_types", view.lang)
-    return (f"Pistas · {s.start} – {s.end or view.context.last_month} · {places} · {types} · "
-            f"{t(f'data_{s.data}', view.lang)} · {t('version', view.lang)} {version}")  # fmt: skip
+    return (
+        f"Pistas · {s.start} – {s.end or view.context.last_month} · {places} · {types} · "
+        f"{t(f'data_{s.data}', view.lang)} · {t('version', view.lang)} {version}"
+    )
 
 
 # Titles of the charts whose figure carries none (the page shows them as headings).
 _TITLE_KEYS = {
-    "overview_story": "story_title", "impact_effects": "impact_effects", "impact_its": "impact_its",
-    "impact_sensitivity": "impact_sensitivity", "impact_event_study": "impact_event_study",
-    "impact_placebos": "impact_placebos", "impact_before_after": "impact_before_after",
-    "impact_displacement": "impact_displacement", "impact_route_shift": "impact_route_shift", "map": "page_map",
-}  # fmt: skip
+    "overview_story": "story_title",
+    "impact_effects": "impact_effects",
+    "impact_its": "impact_its",
+    "impact_sensitivity": "impact_sensitivity",
+    "impact_event_study": "impact_event_study",
+    "impact_placebos": "impact_placebos",
+    "impact_before_after": "impact_before_after",
+    "impact_displacement": "impact_displacement",
+    "impact_route_shift": "impact_route_shift",
+    "map": "page_map",
+}
 
 
 @dataclass(frozen=True)
@@ -180,7 +213,11 @@ def figure_title(name: str, fig: go.Figure, view: View) -> str:
     key = _TITLE_KEYS.get(name)
     if key is None:
         return name.replace("_", " ").capitalize()
-    return t(key, view.lang, area=", ".join(view.state.treated) or "—") if key == "impact_its" else t(key, view.lang)
+    return (
+        t(key, view.lang, area=", ".join(view.state.treated) or "—")
+        if key == "impact_its"
+        else t(key, view.lang)
+    )
 
 
 def view_subtitle(query: Query, view: View, name: str) -> str:
@@ -189,12 +226,27 @@ def view_subtitle(query: Query, view: View, name: str) -> str:
     period = f"{s.start} – {s.end or view.context.last_month}"
     if name.startswith("impact_"):
         titles = query("all_policies").set_index("policy_id")["title_es" if lang == "es" else "title_en"]
-        return t("export_subtitle_impact", lang, policy=titles.get(s.policy, s.policy), metric=type_label(s.metric, lang),
-                 treated=", ".join(s.treated) or "—", window=s.window, period=period)  # fmt: skip
+        return t(
+            "export_subtitle_impact",
+            lang,
+            policy=titles.get(s.policy, s.policy),
+            metric=type_label(s.metric, lang),
+            treated=", ".join(s.treated) or "—",
+            window=s.window,
+            period=period,
+        )
     places = ", ".join(s.areas) or t("all_places", lang)
     types = ", ".join(type_label(x, lang) for x in s.types) or t("all_types", lang)
     routes = ", ".join(route_label(x, lang) for x in s.routes) or t("all_routes", lang)
-    return t("view_line", lang, period=period, places=places, types=types, routes=routes, data=t(f"data_{s.data}", lang))
+    return t(
+        "view_line",
+        lang,
+        period=period,
+        places=places,
+        types=types,
+        routes=routes,
+        data=t(f"data_{s.data}", lang),
+    )
 
 
 def source_line(query: Query, view: View, name: str = "") -> str:
@@ -220,7 +272,9 @@ def source_line(query: Query, view: View, name: str = "") -> str:
 
 
 def figure_text(query: Query, view: View, name: str, fig: go.Figure, version: str, link: str) -> FigureText:
-    lines = f"{source_line(query, view, name)}\n{t('export_link_line', view.lang, link=link, version=version)}"
+    lines = (
+        f"{source_line(query, view, name)}\n{t('export_link_line', view.lang, link=link, version=version)}"
+    )
     return FigureText(figure_title(name, fig, view), view_subtitle(query, view, name), lines)
 
 
@@ -231,14 +285,16 @@ def file_kind(name: str, view: View) -> str:
     return f"{name}_{s.policy}_{s.metric}_{s.window}m" if name.startswith("impact_") else name
 
 
-def image(fig: go.Figure, view: View, version: str, fmt: str, *, name: str, link: str,
-          query: Query) -> bytes:  # fmt: skip
+def image(fig: go.Figure, view: View, version: str, fmt: str, *, name: str, link: str, query: Query) -> bytes:
     """The figure as PNG or SVG that describes itself: title, view, sources, link, data version."""
     text = figure_text(query, view, name, fig, version, link)
     mark = t("simulated_mark", view.lang) if view.simulated else None
-    fig = go.Figure(fig).update_layout(separators=l10n.plotly_separators(view.lang))  # a copy: the page's stays
-    return export.figure_image(fig, fmt, title=text.title, subtitle=text.subtitle, caption=text.caption,
-                               simulated_mark=mark)  # fmt: skip
+    fig = go.Figure(fig).update_layout(
+        separators=l10n.plotly_separators(view.lang)
+    )  # a copy: the page's stays
+    return export.figure_image(
+        fig, fmt, title=text.title, subtitle=text.subtitle, caption=text.caption, simulated_mark=mark
+    )
 
 
 def all_figures(query: Query, view: View) -> list[tuple[str, go.Figure]]:
@@ -257,22 +313,44 @@ def all_figures(query: Query, view: View) -> list[tuple[str, go.Figure]]:
     return [*figures, *routes_figures(query, view)]
 
 
-def report(query: Query, view: View, *, version: str, link: str, title: str,
-           figures: list[tuple[str, go.Figure]], kpis: list[tuple[str, str]],
-           tables: list[tuple[str, pd.DataFrame]], paragraphs: list[str] | None = None) -> bytes:  # fmt: skip
+def report(
+    query: Query,
+    view: View,
+    *,
+    version: str,
+    link: str,
+    title: str,
+    figures: list[tuple[str, go.Figure]],
+    kpis: list[tuple[str, str]],
+    tables: list[tuple[str, pd.DataFrame]],
+    paragraphs: list[str] | None = None,
+) -> bytes:
     """The self-contained HTML report of a page (its charts under their titles, KPIs, reading, tables)."""
     sources = query("sources_for_view", view.filters)
     return export.report_html(
-        title=title, subtitle=caption(view, version), figures=[(figure_title(n, f, view), f) for n, f in figures],
-        kpis=kpis, tables=[(c, l10n.display_table(df, view.lang)) for c, df in tables], sources=sources,
-        view_link=link, data_version=version, paragraphs=paragraphs or [],
-        simulated_note=t("banner_simulated", view.lang) if view.simulated else None, lang=view.lang,
-    )  # fmt: skip
+        title=title,
+        subtitle=caption(view, version),
+        figures=[(figure_title(n, f, view), f) for n, f in figures],
+        kpis=kpis,
+        tables=[(c, l10n.display_table(df, view.lang)) for c, df in tables],
+        sources=sources,
+        view_link=link,
+        data_version=version,
+        paragraphs=paragraphs or [],
+        simulated_note=t("banner_simulated", view.lang) if view.simulated else None,
+        lang=view.lang,
+    )
 
 
-def bundle(db: Database, view: View, *, version: str, link: str,
-           figures: list[tuple[str, go.Figure]] | None = None,
-           tables: list[tuple[str, pd.DataFrame]] | None = None) -> bytes:  # fmt: skip
+def bundle(
+    db: Database,
+    view: View,
+    *,
+    version: str,
+    link: str,
+    figures: list[tuple[str, go.Figure]] | None = None,
+    tables: list[tuple[str, pd.DataFrame]] | None = None,
+) -> bytes:
     """One zip for the whole view: every chart as PNG and SVG (the view's, then the calling page's
     own, e.g. the Impact page's), its tables as CSV, the data files, the report, a README."""
     query = direct_query(db)
@@ -281,38 +359,75 @@ def bundle(db: Database, view: View, *, version: str, link: str,
     figures = list(seen.items())
     rows = queries.events_for_export(db, view.filters)
     note = t("provenance_note_sim" if view.simulated else "provenance_note_rep", view.lang)
-    meta = export.ExportMeta(view_link=link, data_version=version, filters=view.state.to_query() or {"view": "default"},
-                             provenance_note=note, title="Pistas")  # fmt: skip
-    stem = export.export_filename("view", list(view.state.areas), view.state.start,
-                                  view.state.end or view.context.last_month, "zip")[: -len(".zip")]  # fmt: skip
+    meta = export.ExportMeta(
+        view_link=link,
+        data_version=version,
+        filters=view.state.to_query() or {"view": "default"},
+        provenance_note=note,
+        title="Pistas",
+    )
+    stem = export.export_filename(
+        "view", list(view.state.areas), view.state.start, view.state.end or view.context.last_month, "zip"
+    )[: -len(".zip")]
     files: list[tuple[str, bytes, str]] = []
     images_ok, why = export.image_export_available()
     for name, fig in figures:
         if images_ok:
             what = figure_title(name, fig, view)
             for fmt, size in (("png", "PNG 3200×1800"), ("svg", "SVG")):
-                files.append((f"chart_{name}.{fmt}", image(fig, view, version, fmt, name=name, link=link, query=query),
-                              f"{what} ({size})"))  # fmt: skip
+                files.append(
+                    (
+                        f"chart_{name}.{fmt}",
+                        image(fig, view, version, fmt, name=name, link=link, query=query),
+                        f"{what} ({size})",
+                    )
+                )
     for i, (title, table) in enumerate(tables or [], start=1):
         files.append((f"table_{i}.csv", export.safe_csv_bytes(table), f"{title} (table, CSV)"))
     files += [
-        ("codebook.csv", export.safe_csv_bytes(codebook.frame()),
-         "data dictionary: each column's meaning (English and Spanish), unit and allowed values"),
+        (
+            "codebook.csv",
+            export.safe_csv_bytes(codebook.frame()),
+            "data dictionary: each column's meaning (English and Spanish), unit and allowed values",
+        ),
         (f"{stem}.csv", export.csv_bytes(rows, meta), "rows behind the view, CSV (UTF-8 with BOM)"),
-        (f"{stem}.xlsx", export.xlsx_bytes(rows, meta, queries.sources_for_view(db, view.filters)),
-         "rows behind the view and an 'about' sheet (link, filters, version, sources), XLSX"),
-        (f"{stem}.parquet", export.parquet_bytes(rows, meta), "rows behind the view, Parquet (events schema)"),
-        ("report.html", report(query, view, version=version, link=link, title="Pistas", figures=figures,
-                               kpis=overview_kpis(query, view), tables=[]),
-         "self-contained HTML report: interactive charts, KPIs, sources; opens offline"),
-    ]  # fmt: skip
+        (
+            f"{stem}.xlsx",
+            export.xlsx_bytes(rows, meta, queries.sources_for_view(db, view.filters)),
+            "rows behind the view and an 'about' sheet (link, filters, version, sources), XLSX",
+        ),
+        (
+            f"{stem}.parquet",
+            export.parquet_bytes(rows, meta),
+            "rows behind the view, Parquet (events schema)",
+        ),
+        (
+            "report.html",
+            report(
+                query,
+                view,
+                version=version,
+                link=link,
+                title="Pistas",
+                figures=figures,
+                kpis=overview_kpis(query, view),
+                tables=[],
+            ),
+            "self-contained HTML report: interactive charts, KPIs, sources; opens offline",
+        ),
+    ]
     readme = export.bundle_readme(
-        title=f"Pistas — {caption(view, version)}", files=[(n, d) for n, _, d in files], view_link=link,
-        data_version=version, provenance_note=note if images_ok else f"{note}\nChart images left out: {why}",
+        title=f"Pistas — {caption(view, version)}",
+        files=[(n, d) for n, _, d in files],
+        view_link=link,
+        data_version=version,
+        provenance_note=note if images_ok else f"{note}\nChart images left out: {why}",
         exported_at=meta.exported_at,
-    )  # fmt: skip
+    )
     # Entries carry the export time (an unzipped file says when it was made, not 1980).
-    return export.bundle_zip(files=[(n, b) for n, b, _ in files], readme_text=readme, timestamp=meta.exported_at)
+    return export.bundle_zip(
+        files=[(n, b) for n, b, _ in files], readme_text=readme, timestamp=meta.exported_at
+    )
 
 
 # ---- Policy impact --------------------------------------------------------------------------
@@ -375,11 +490,17 @@ def impact_analysis(query: Query, view: View) -> ImpactAnalysis:
 
     if policy_day is None or coverage is None:
         code = "unknown_policy" if policy_day is None else "no_data"
-        problems.append(("policy", code, f"Unknown policy {state.policy}." if policy_day is None else "No data."))
+        problems.append(
+            ("policy", code, f"Unknown policy {state.policy}." if policy_day is None else "No data.")
+        )
         return ImpactAnalysis(policy_name, policy_day, [], [], [], [], problems)
 
-    study = attempt("its", lambda: impact.policy_study(counts, list(state.treated), list(state.control),
-                                                       policy_day, state.window, **kw))  # fmt: skip
+    study = attempt(
+        "its",
+        lambda: impact.policy_study(
+            counts, list(state.treated), list(state.control), policy_day, state.window, **kw
+        ),
+    )
     readings: list[str] = []
     diagnostics = None
     if study is not None:
@@ -397,12 +518,20 @@ def impact_analysis(query: Query, view: View) -> ImpactAnalysis:
         if study.treated_effect.ok:
             figures.append(("impact_its", impact_charts.its_figure(study.treated_effect.result, labels, sim)))
         if not study.sensitivity.empty:
-            figures.append(("impact_sensitivity", impact_charts.sensitivity_figure(study.sensitivity, labels, sim,
-                                                                                   chosen=state.window)))  # fmt: skip
+            figures.append(
+                (
+                    "impact_sensitivity",
+                    impact_charts.sensitivity_figure(study.sensitivity, labels, sim, chosen=state.window),
+                )
+            )
         if study.did.ok:
-            figures.append(("impact_event_study", impact_charts.event_study_figure(study.did.result, labels, sim)))
+            figures.append(
+                ("impact_event_study", impact_charts.event_study_figure(study.did.result, labels, sim))
+            )
             if len(study.did.result.placebos):
-                figures.append(("impact_placebos", impact_charts.placebo_figure(study.did.result, labels, sim)))
+                figures.append(
+                    ("impact_placebos", impact_charts.placebo_figure(study.did.result, labels, sim))
+                )
     table = attempt("before_after", lambda: impact.before_after(counts, policy_day, state.window, **kw))
     if table is not None:
         figures.append(("impact_before_after", impact_charts.forest_figure(table, labels, sim)))
@@ -423,8 +552,16 @@ def impact_analysis(query: Query, view: View) -> ImpactAnalysis:
     if sim:
         caveats.insert(0, ("all", "simulated"))
     figures = [(name, charts.trusted_with_template(fig)) for name, fig in figures]  # cheap to unpickle
-    return ImpactAnalysis(policy_name, policy_day, readings, figures, tables, list(dict.fromkeys(caveats)),
-                          problems, diagnostics)  # fmt: skip
+    return ImpactAnalysis(
+        policy_name,
+        policy_day,
+        readings,
+        figures,
+        tables,
+        list(dict.fromkeys(caveats)),
+        problems,
+        diagnostics,
+    )
 
 
 def _table_caveats(table: pd.DataFrame) -> list[str]:
@@ -450,5 +587,9 @@ def impact_provenance(state: ViewState) -> str:
 
 def replace_filters(f: queries.Filters, context: Context, provenance: str) -> queries.Filters:
     """The same place/type/route filters over the whole data span, for one provenance."""
-    return replace(f, first_month=queries.month_date(context.first_month),
-                   last_month=queries.month_date(context.last_month), provenances=(provenance,))  # fmt: skip
+    return replace(
+        f,
+        first_month=queries.month_date(context.first_month),
+        last_month=queries.month_date(context.last_month),
+        provenances=(provenance,),
+    )

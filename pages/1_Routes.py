@@ -15,17 +15,36 @@ with ui.guard(page):
         st.info(t("no_rows", lang))
     else:
         st.caption(t("cross_filter_help", lang))
-        event = ui.chart(page, figures["route_shares"], key=f"routes_shares_{hash(page.state)}",
-                         name="route_shares", select=True)  # fmt: skip
+        event = ui.chart(
+            page,
+            figures["route_shares"],
+            key=f"routes_shares_{hash(page.state)}",
+            name="route_shares",
+            select=True,
+        )
         ui.cross_filter(page, event)
         ui.chart(page, figures["route_season"], key="routes_season", name="route_season")
-    ui.chart(page, page.query_static("route_estimates_figure"), key="routes_estimates", name="route_estimates")
+    ui.chart(
+        page, page.query_static("route_estimates_figure"), key="routes_estimates", name="route_estimates"
+    )
     estimates = page.query("route_share_estimates")
-    columns = ["period", "area", "route", "share_low", "share", "share_high", "basis", "source_title", "source_url"]
+    columns = [
+        "period",
+        "area",
+        "route",
+        "share_low",
+        "share",
+        "share_high",
+        "basis",
+        "source_title",
+        "source_url",
+    ]
     ui.table(page, estimates[columns])
 
 with ui.guard(page):
     st.subheader(t("exports", lang))
-    ui.page_exports(page, title=t("page_routes", lang), tables=[(t("chart_route_estimates", lang), estimates[columns])])
+    ui.page_exports(
+        page, title=t("page_routes", lang), tables=[(t("chart_route_estimates", lang), estimates[columns])]
+    )
 
 ui.footer(page)

@@ -20,6 +20,7 @@ TITLES = {
     "impact_route_shift": t("impact_route_shift", lang),
 }
 
+
 def controls() -> None:
     """The analysis' own choices (policy, window, metric, areas); presenter mode keeps them in the URL."""
     titles = page.query("all_policies").set_index("policy_id")["title_es" if lang == "es" else "title_en"]
@@ -56,7 +57,9 @@ with ui.guard(page):
         st.markdown(text)
     same_reason: dict[str, list[str]] = {}  # one notice per reason, naming its sections
     for section, code, message in analysis.problems:
-        same_reason.setdefault(error_text(code, message, lang), []).append(t(f"impact_section_{section}", lang))
+        same_reason.setdefault(error_text(code, message, lang), []).append(
+            t(f"impact_section_{section}", lang)
+        )
     for reason, sections in same_reason.items():
         st.warning(t("impact_unavailable", lang, reason=f"{', '.join(dict.fromkeys(sections))}: {reason}"))
     if analysis.diagnostics is not None:
@@ -82,7 +85,8 @@ with ui.guard(page):
 
 with ui.guard(page):
     st.subheader(t("exports", lang))
-    ui.page_exports(page, title=t("page_impact", lang), paragraphs=list(analysis.readings),
-                    tables=analysis.tables)  # fmt: skip
+    ui.page_exports(
+        page, title=t("page_impact", lang), paragraphs=list(analysis.readings), tables=analysis.tables
+    )
 
 ui.footer(page)

@@ -21,8 +21,16 @@ from lib.schema import EVENTS_SCHEMA
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("PISTAS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Headless flags this locked-down network needs (no background networking to Google's hosts).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 FIXTURES = ROOT / "tests" / "fixtures"
 SHARED_GEO = ROOT.parent / "shared" / "geo"
 
@@ -78,8 +86,6 @@ def browser():
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
 
 
 def run_page(page: str, params: dict[str, str] | None = None, secrets: dict | None = None):

@@ -9,8 +9,17 @@ from lib import queries as q
 from lib import views
 from lib.state import ViewState
 
-NOISE = {"page": 7, "present": True, "kinds": ("coca",), "layer": "hex", "basemap": "none", "colour": "provenance",
-         "shade": "coca", "split": True, "month": "2016-01"}  # fmt: skip
+NOISE = {
+    "page": 7,
+    "present": True,
+    "kinds": ("coca",),
+    "layer": "hex",
+    "basemap": "none",
+    "colour": "provenance",
+    "shade": "coca",
+    "split": True,
+    "month": "2016-01",
+}
 
 
 def test_page_and_map_fields_do_not_change_the_cache_key():
@@ -23,12 +32,20 @@ def test_page_and_map_fields_do_not_change_the_cache_key():
 
 
 def test_fields_that_matter_still_do():
-    for change in ({"window": 36}, {"metric": "seizure"}, {"areas": ("Ucayali",)}, {"lang": "es"}, {"data": "reported"}):
+    for change in (
+        {"window": 36},
+        {"metric": "seizure"},
+        {"areas": ("Ucayali",)},
+        {"lang": "es"},
+        {"data": "reported"},
+    ):
         assert views.analysis_state(ViewState(**change)) != views.analysis_state(ViewState())
 
 
-@pytest.mark.parametrize("name", ["overview_series", "route_filtered_figures", "impact_analysis", "story.story",
-                                  "story.reported_annual"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    ["overview_series", "route_filtered_figures", "impact_analysis", "story.story", "story.reported_annual"],
+)
 def test_no_cached_analysis_reads_the_dropped_fields(fixture_db, name):
     """Each analysis gives the same answer with and without the dropped fields set."""
     from lib.ui import _view_function

@@ -19,7 +19,7 @@ PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").gl
 HOSTILE = [
     {"areas": "'; DROP TABLE events; --"},
     {"start": "2014-13", "end": "1900-01"},
-    {"types": "<script>alert(1)</script>", "data": "\" onmouseover=alert(1)"},
+    {"types": "<script>alert(1)</script>", "data": '" onmouseover=alert(1)'},
     {"areas": ",".join(["VRAEM"] * 10_000)},
     {"window": "-1", "page": "9" * 40, "policy": "../../etc/passwd"},
     {"lang": "xx", "present": "2", "month": "2099-99", "layer": "🛩️"},
@@ -52,9 +52,32 @@ def test_hostile_params_give_notices_not_exceptions(page, params):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.dictionaries(st.sampled_from(["start", "end", "areas", "types", "routes", "data", "metric", "by",
-                                        "window", "page", "lang", "present", "month", "treated", "control"]),
-                       st.text(max_size=40), min_size=1, max_size=4))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "start",
+                "end",
+                "areas",
+                "types",
+                "routes",
+                "data",
+                "metric",
+                "by",
+                "window",
+                "page",
+                "lang",
+                "present",
+                "month",
+                "treated",
+                "control",
+            ]
+        ),
+        st.text(max_size=40),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_generated_hostile_queries_on_overview(params):
     os.environ["PISTAS_DATA_DIR"] = os.environ["PISTAS_DATA_DIR"]
     at = run("app.py", params)
@@ -67,8 +90,11 @@ def test_url_state_shows_in_widgets_and_numbers(fixture_db):
     assert at.multiselect(key="w_areas").value == ["VRAEM"]
     assert at.radio(key="w_data").value == "simulated"
     destroyed = next(m for m in at.metric if m.label == "Airstrips destroyed")
-    expected = q.kpis(fixture_db, q.filters_for(ViewState(areas=("VRAEM",), end="2014-12"),
-                                                q.data_context(fixture_db)), "simulated")
+    expected = q.kpis(
+        fixture_db,
+        q.filters_for(ViewState(areas=("VRAEM",), end="2014-12"), q.data_context(fixture_db)),
+        "simulated",
+    )
     assert destroyed.value == f"{expected.airstrips_destroyed:,}" == "3"
 
 
@@ -123,7 +149,9 @@ def test_impact_page_says_why_in_the_users_language_once_per_reason():
     assert not es.exception and not en.exception
     why_es = [w.value for w in es.warning if w.value.startswith("No estimado")]
     assert "No estimado: Serie temporal interrumpida: No hay eventos desde la norma" in why_es[0]
-    assert any(w.startswith("No estimado: Diferencia en diferencias: Todos los demás ámbitos") for w in why_es)
+    assert any(
+        w.startswith("No estimado: Diferencia en diferencias: Todos los demás ámbitos") for w in why_es
+    )
     why_en = [w.value for w in en.warning if w.value.startswith("Not estimated")]
     sections = [w.split(":")[1].strip() for w in why_en]
     assert sections[0] == "Interrupted time series" and "Difference in differences" in sections

@@ -10,17 +10,25 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE_FILES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
-SQL_RE = re.compile(r"\b(SELECT\s.+\sFROM|INSERT\s+INTO|CREATE\s+(TABLE|VIEW)|read_parquet|DELETE\s+FROM)\b",
-                    re.IGNORECASE | re.DOTALL)
+SQL_RE = re.compile(
+    r"\b(SELECT\s.+\sFROM|INSERT\s+INTO|CREATE\s+(TABLE|VIEW)|read_parquet|DELETE\s+FROM)\b",
+    re.IGNORECASE | re.DOTALL,
+)
 STREAMLIT_OK = {"ui.py", "cache.py"}
 
 
 @pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
 def test_pages_hold_no_sql_and_no_duckdb(path):
     tree = ast.parse(path.read_text())
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
-    imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    imported |= {
+        (node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+    }
     assert "duckdb" not in imported
     strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     assert not [s for s in strings if SQL_RE.search(s)]
@@ -57,8 +65,14 @@ def test_unsafe_html_only_with_static_text():
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "attr", getattr(node.func, "id", ""))
-            unsafe = any(k.arg == "unsafe_allow_html" and getattr(k.value, "value", False) for k in node.keywords)
-            if name == "html" and isinstance(node.func, ast.Attribute) and getattr(node.func.value, "id", "") == "st":
+            unsafe = any(
+                k.arg == "unsafe_allow_html" and getattr(k.value, "value", False) for k in node.keywords
+            )
+            if (
+                name == "html"
+                and isinstance(node.func, ast.Attribute)
+                and getattr(node.func.value, "id", "") == "st"
+            ):
                 unsafe = True
             if unsafe:
                 args = node.args[:1]

@@ -135,7 +135,11 @@ def test_pagesets_ask_what_the_pages_ask(page, fixture_data_dir, fixture_db, mon
         return wrapped
 
     for name, fn in inspect.getmembers(q, inspect.isfunction):
-        if not name.startswith("_") and fn.__module__ == q.__name__ and list(inspect.signature(fn).parameters)[:1] == ["db"]:
+        if (
+            not name.startswith("_")
+            and fn.__module__ == q.__name__
+            and list(inspect.signature(fn).parameters)[:1] == ["db"]
+        ):
             monkeypatch.setattr(q, name, recorder(name, fn))
     ctx = q.data_context(fixture_db)
     for state in (ViewState(), ViewState(data="reported", areas=("VRAEM",)), ViewState(types=("seizure",))):

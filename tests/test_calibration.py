@@ -56,8 +56,11 @@ def target_value(row: pd.Series) -> float:
 
 
 def achieved(demo: pd.DataFrame, row: pd.Series) -> float:
-    sel = demo[(demo["event_type"] == row["event_type"])
-               & (demo["date"] >= pd.Timestamp(row["date"])) & (demo["date"] <= pd.Timestamp(row["date_end"]))]  # fmt: skip
+    sel = demo[
+        (demo["event_type"] == row["event_type"])
+        & (demo["date"] >= pd.Timestamp(row["date"]))
+        & (demo["date"] <= pd.Timestamp(row["date_end"]))
+    ]
     if row["area"] != "Nacional":
         sel = sel[sel["area"] == row["area"]]
     if row["event_type"] == "seizure":
@@ -148,5 +151,15 @@ if __name__ == "__main__":  # print the table rows: python -m tests.test_calibra
     d = pd.concat([c for _, c in simulate.generate(places_csv=SOURCED / "places.csv")], ignore_index=True)
     d["date"] = pd.to_datetime(d["date"])
     for (event_id, tol), (_, r) in zip(TARGETS, sourced_rows().iterrows(), strict=True):
-        print(event_id, r["fact_id"], r["source_id"], r["event_type"], r["area"], r["date"], r["date_end"],
-              target_value(r), achieved(d, r), tol)
+        print(
+            event_id,
+            r["fact_id"],
+            r["source_id"],
+            r["event_type"],
+            r["area"],
+            r["date"],
+            r["date_end"],
+            target_value(r),
+            achieved(d, r),
+            tol,
+        )

@@ -16,25 +16,36 @@ from lib import charts
 
 def shares_frame() -> pd.DataFrame:
     # Quarter 2014Q1 in the VRAEM: air 3+1, land 1+3 -> 50% / 50%; Ucayali: river only.
-    rows = [("2014-01-01", "VRAEM", "air", 3), ("2014-02-01", "VRAEM", "air", 1),
-            ("2014-01-01", "VRAEM", "land", 1), ("2014-03-01", "VRAEM", "land", 3),
-            ("2014-04-01", "VRAEM", "air", 2), ("2014-05-01", "Ucayali", "river", 5),
-            ("2014-01-01", "Huánuco", "land", 1)]  # fmt: skip
+    rows = [
+        ("2014-01-01", "VRAEM", "air", 3),
+        ("2014-02-01", "VRAEM", "air", 1),
+        ("2014-01-01", "VRAEM", "land", 1),
+        ("2014-03-01", "VRAEM", "land", 3),
+        ("2014-04-01", "VRAEM", "air", 2),
+        ("2014-05-01", "Ucayali", "river", 5),
+        ("2014-01-01", "Huánuco", "land", 1),
+    ]
     df = pd.DataFrame(rows, columns=["month", "area", "route", "n"])
     return df.assign(month=pd.to_datetime(df["month"]), n=df["n"].astype(float))
 
 
 def season_frame() -> pd.DataFrame:
-    rows = [(area, m, route, share) for area in ("VRAEM", "Ucayali") for m in range(1, 13)
-            for route, share in (("air", 0.25), ("river", 0.75))]  # fmt: skip
+    rows = [
+        (area, m, route, share)
+        for area in ("VRAEM", "Ucayali")
+        for m in range(1, 13)
+        for route, share in (("air", 0.25), ("river", 0.75))
+    ]
     return pd.DataFrame(rows, columns=["area", "month_of_year", "route", "share"])
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 @pytest.mark.parametrize("simulated", [True, False])
 def test_small_multiples_are_valid_plotly_figures(lang, simulated):
-    for fig in (charts.route_shares(shares_frame(), lang=lang, simulated=simulated),
-                charts.route_season(season_frame(), lang=lang, simulated=simulated)):  # fmt: skip
+    for fig in (
+        charts.route_shares(shares_frame(), lang=lang, simulated=simulated),
+        charts.route_season(season_frame(), lang=lang, simulated=simulated),
+    ):
         go.Figure(fig.to_dict())  # plotly's own validation raises on any wrong property
         marks = [a for a in fig.layout.annotations if a.name == "simulated-mark"]
         assert len(marks) == (1 if simulated else 0)

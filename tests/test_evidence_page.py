@@ -22,8 +22,15 @@ def frames(at) -> list:
 def test_timeline_holds_every_sourced_row(demo_db):
     facts = q.evidence_timeline(demo_db)
     # 119 events + 316 coca + 35 policies + 21 route shares + 20 flight rates + 24 eradication + 94 others
-    assert facts["kind"].value_counts().to_dict() == {"coca": 316, "event": 119, "indicator": 94, "policy": 35,
-                                                      "eradication": 24, "route_share": 21, "flights": 20}  # fmt: skip
+    assert facts["kind"].value_counts().to_dict() == {
+        "coca": 316,
+        "event": 119,
+        "indicator": 94,
+        "policy": 35,
+        "eradication": 24,
+        "route_share": 21,
+        "flights": 20,
+    }
     assert facts["source_url"].notna().all()
     s002 = facts[facts["record_id"] == "rep-S002"].iloc[0]
     assert (s002["fact_id"], s002["value"], s002["place"]) == ("S002", 185.0, "VRAEM")

@@ -52,11 +52,28 @@ def _events() -> pd.DataFrame:
     }
     rows = [
         base,
-        {**base, "event_id": "e2", "region": "San Martín", "area": "Huallaga", "count": 3,
-         "provenance": "simulated", "notes": "=1+1", "date": dt.date(2015, 4, 1)},
-        {**base, "event_id": "e3", "region": "Junín", "area": "VRAEM", "event_type": "seizure",
-         "quantity_kg": 120.5, "route": "land", "notes": None, "date": dt.date(2016, 12, 31)},
-    ]  # fmt: skip
+        {
+            **base,
+            "event_id": "e2",
+            "region": "San Martín",
+            "area": "Huallaga",
+            "count": 3,
+            "provenance": "simulated",
+            "notes": "=1+1",
+            "date": dt.date(2015, 4, 1),
+        },
+        {
+            **base,
+            "event_id": "e3",
+            "region": "Junín",
+            "area": "VRAEM",
+            "event_type": "seizure",
+            "quantity_kg": 120.5,
+            "route": "land",
+            "notes": None,
+            "date": dt.date(2016, 12, 31),
+        },
+    ]
     return pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
 
 
@@ -80,12 +97,22 @@ def meta() -> ex.ExportMeta:
 def sources() -> pd.DataFrame:
     return pd.DataFrame(
         [
-            {"source_id": "src-1", "title": "Informe anual DEVIDA", "publisher": "DEVIDA",
-             "date": "2016-05-01", "url": "https://www.devida.gob.pe/informe"},
-            {"source_id": "src-2", "title": "Nota de prensa", "publisher": "Ministerio del Interior",
-             "date": "2015-02-10", "url": "javascript:alert(1)"},
+            {
+                "source_id": "src-1",
+                "title": "Informe anual DEVIDA",
+                "publisher": "DEVIDA",
+                "date": "2016-05-01",
+                "url": "https://www.devida.gob.pe/informe",
+            },
+            {
+                "source_id": "src-2",
+                "title": "Nota de prensa",
+                "publisher": "Ministerio del Interior",
+                "date": "2015-02-10",
+                "url": "javascript:alert(1)",
+            },
         ]
-    )  # fmt: skip
+    )
 
 
 def _fig(title: str = "Pistas destruidas en Huánuco") -> go.Figure:
@@ -133,8 +160,14 @@ def test_png_size_and_signature() -> None:
     _require_images()
     fig = _fig()
     before = fig.to_json()
-    png = ex.figure_png(fig, caption="Áreas: VRAEM · datos " + VERSION, simulated_mark="DATOS SIMULADOS",
-                        width=800, height=450, scale=2)  # fmt: skip
+    png = ex.figure_png(
+        fig,
+        caption="Áreas: VRAEM · datos " + VERSION,
+        simulated_mark="DATOS SIMULADOS",
+        width=800,
+        height=450,
+        scale=2,
+    )
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert png[12:16] == b"IHDR"
     width, height = struct.unpack(">II", png[16:24])
@@ -455,7 +488,7 @@ def _bundle(meta: ex.ExportMeta, events: pd.DataFrame) -> tuple[bytes, list[str]
             ("pistas_events_all.csv", "Events table, CSV (UTF-8 with BOM)"),
             ("pistas_events_all.xlsx", "Events table with an 'about' sheet"),
             ("report.html", "Offline report"),
-        ],  # fmt: skip
+        ],
         view_link=meta.view_link,
         data_version=meta.data_version,
         provenance_note=meta.provenance_note,
@@ -477,16 +510,22 @@ def test_bundle_zip(meta: ex.ExportMeta, events: pd.DataFrame) -> None:
         assert zf.read("pistas_events_all.csv") == ex.csv_bytes(events, meta)
     # Same inputs, same bytes.
     files = [("b.csv", b"1"), ("a.csv", b"2")]
-    readme = ex.bundle_readme(title="t", files=[("a.csv", "x"), ("b.csv", "y")], view_link=LINK,
-                              data_version=VERSION, provenance_note="p")  # fmt: skip
+    readme = ex.bundle_readme(
+        title="t",
+        files=[("a.csv", "x"), ("b.csv", "y")],
+        view_link=LINK,
+        data_version=VERSION,
+        provenance_note="p",
+    )
     assert ex.bundle_zip(files=files, readme_text=readme) == ex.bundle_zip(
         files=list(reversed(files)), readme_text=readme
     )
 
 
 def test_bundle_rejects_undescribed_or_unsafe_names() -> None:
-    readme = ex.bundle_readme(title="t", files=[("data.csv", "x")], view_link=LINK,
-                              data_version=VERSION, provenance_note="p")  # fmt: skip
+    readme = ex.bundle_readme(
+        title="t", files=[("data.csv", "x")], view_link=LINK, data_version=VERSION, provenance_note="p"
+    )
     with pytest.raises(ValueError, match="a.csv"):
         ex.bundle_zip(files=[("data.csv", b""), ("a.csv", b"")], readme_text=readme)
     for bad in ("../data.csv", "/etc/data.csv", "README.txt", ".hidden"):

@@ -30,8 +30,12 @@ def errors(at: AppTest) -> str:
 def own_build(tmp_path) -> Path:
     """A fixture build of our own, free to break."""
     extra = write_events_parquet(FIXTURES / "events_simulated.csv", tmp_path / "sim.parquet")
-    build(BuildSpec(sourced=FIXTURES / "sourced", out=tmp_path / "built", simulate=False, extra_events=(extra,)),
-          log=lambda *_: None)  # fmt: skip
+    build(
+        BuildSpec(
+            sourced=FIXTURES / "sourced", out=tmp_path / "built", simulate=False, extra_events=(extra,)
+        ),
+        log=lambda *_: None,
+    )
     return tmp_path
 
 
@@ -78,8 +82,16 @@ def test_truncated_event_file_breaks_only_the_views_that_read_it(own_build, monk
     assert not routes.exception and not routes.error, errors(routes)
     # A rebuild (new version) is picked up by the same process without a restart.
     more = write_events_parquet(FIXTURES / "events_simulated.csv", own_build / "sim2.parquet")
-    build(BuildSpec(sourced=FIXTURES / "sourced", out=own_build / "built", simulate=False,
-                    extra_events=(own_build / "sim.parquet", more)), force=True, log=lambda *_: None)  # fmt: skip
+    build(
+        BuildSpec(
+            sourced=FIXTURES / "sourced",
+            out=own_build / "built",
+            simulate=False,
+            extra_events=(own_build / "sim.parquet", more),
+        ),
+        force=True,
+        log=lambda *_: None,
+    )
     again = run("pages/4_Data.py", own_build, monkeypatch, {"areas": "Ucayali"})
     assert not again.exception and not again.error, errors(again)
 
@@ -113,8 +125,12 @@ def paged_build(tmp_path) -> Path:
     copies = [events.assign(event_id=events["event_id"] + f"-{i}") for i in range(9)]  # 126 rows
     pd.concat(copies).to_csv(tmp_path / "many.csv", index=False)
     extra = write_events_parquet(tmp_path / "many.csv", tmp_path / "many.parquet")
-    build(BuildSpec(sourced=FIXTURES / "sourced", out=tmp_path / "built", simulate=False, extra_events=(extra,)),
-          log=lambda *_: None)  # fmt: skip
+    build(
+        BuildSpec(
+            sourced=FIXTURES / "sourced", out=tmp_path / "built", simulate=False, extra_events=(extra,)
+        ),
+        log=lambda *_: None,
+    )
     return tmp_path
 
 

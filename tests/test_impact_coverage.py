@@ -60,8 +60,11 @@ def did_panel(seed: int, noise: str, window: int = 24) -> pd.DataFrame:
     parts = []
     for area, base in AREAS:
         effect = np.where(t >= 0, RATIO, 1.0) if area == "Ucayali" else 1.0
-        parts.append(pd.DataFrame({"month": months, "area": area,
-                                   "n": _noisy(rng, base * np.exp(common) * effect, noise)}))  # fmt: skip
+        parts.append(
+            pd.DataFrame(
+                {"month": months, "area": area, "n": _noisy(rng, base * np.exp(common) * effect, noise)}
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -79,8 +82,9 @@ def test_did_interval_covers_the_planted_effect(noise: str) -> None:
     controls = [a for a, _ in AREAS[1:]]
     covered = 0
     for seed in range(N):
-        res = difference_in_differences(did_panel(seed, noise), "Ucayali", controls, POLICY, 24, placebos=False,
-                                        diagnostics=False)  # fmt: skip
+        res = difference_in_differences(
+            did_panel(seed, noise), "Ucayali", controls, POLICY, 24, placebos=False, diagnostics=False
+        )
         covered += res.ci[0] <= RATIO <= res.ci[1]
     assert covered / N >= 0.92, f"{noise}: coverage {covered / N:.3f}"
 

@@ -89,7 +89,9 @@ def test_planted_effect_is_one_without_the_policy_and_for_other_policies():
 
 
 def test_window_sensitivity_scan(demo_monthly):
-    study = policy_study(_counts(demo_monthly, "flight_detected"), ["VRAEM"], [], POLICY, 24, coverage=COVERAGE)
+    study = policy_study(
+        _counts(demo_monthly, "flight_detected"), ["VRAEM"], [], POLICY, 24, coverage=COVERAGE
+    )
     scan = study.sensitivity
     assert set(scan["design"]) == {"its", "did"}
     assert set(scan["window"]) == {6, 12, 18, 24, 36, 48, 60}
@@ -99,21 +101,33 @@ def test_window_sensitivity_scan(demo_monthly):
 
 
 def test_sparse_reported_series_is_refused_not_zero_filled():
-    reports = pd.DataFrame({"month": pd.to_datetime(["2014-03-01", "2014-09-01", "2016-05-01", "2017-01-01"]),
-                            "area": "VRAEM", "n": [185.0, 16.0, 23.0, 40.0]})  # fmt: skip
+    reports = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2014-03-01", "2014-09-01", "2016-05-01", "2017-01-01"]),
+            "area": "VRAEM",
+            "n": [185.0, 16.0, 23.0, 40.0],
+        }
+    )
     with pytest.raises(ImpactError) as err:
-        interrupted_time_series(reports, POLICY, 24, absent="missing", coverage=(date(2013, 8, 1), date(2017, 7, 1)))
+        interrupted_time_series(
+            reports, POLICY, 24, absent="missing", coverage=(date(2013, 8, 1), date(2017, 7, 1))
+        )
     assert err.value.code == "sparse_series" and "4 of the 48 months" in err.value.message
     # Read as zeros (the old behaviour) the same rows give a number: the refusal is what matters.
-    assert np.isfinite(interrupted_time_series(reports, POLICY, 24, coverage=(date(2013, 8, 1), date(2017, 7, 1)),
-                                               bands=False).effect)  # fmt: skip
+    assert np.isfinite(
+        interrupted_time_series(
+            reports, POLICY, 24, coverage=(date(2013, 8, 1), date(2017, 7, 1)), bands=False
+        ).effect
+    )
 
 
 def test_non_convergence_is_an_error_not_a_caveat():
     # A treated area whose events stop dead while the controls go on: the Poisson MLE runs off.
     months = pd.date_range("2013-08-01", periods=48, freq="MS")
-    rows = [pd.DataFrame({"month": months, "area": "Huallaga", "n": 10.0}),
-            pd.DataFrame({"month": months, "area": "VRAEM", "n": np.r_[np.full(24, 8.0), np.zeros(23), 1.0]})]  # fmt: skip
+    rows = [
+        pd.DataFrame({"month": months, "area": "Huallaga", "n": 10.0}),
+        pd.DataFrame({"month": months, "area": "VRAEM", "n": np.r_[np.full(24, 8.0), np.zeros(23), 1.0]}),
+    ]
     try:
         res = difference_in_differences(pd.concat(rows), "VRAEM", ["Huallaga"], POLICY, 24, placebos=False)
     except ImpactError as exc:
@@ -123,8 +137,9 @@ def test_non_convergence_is_an_error_not_a_caveat():
 
 
 def test_reading_calls_an_interval_with_one_inconclusive_in_both_languages(demo_monthly):
-    study = policy_study(_counts(demo_monthly, "seizure"), ["VRAEM"], [], POLICY, 12, coverage=COVERAGE,
-                         sensitivity=False)  # fmt: skip
+    study = policy_study(
+        _counts(demo_monthly, "seizure"), ["VRAEM"], [], POLICY, 12, coverage=COVERAGE, sensitivity=False
+    )
     en = reading.reading(study, "en", event_label="seizures")
     es = reading.reading(study, "es", event_label="decomisos")
     net = study.net.result
@@ -140,12 +155,24 @@ def test_did_point_estimate_matches_pyfixest(demo_monthly):
     """An independent implementation (pyfixest fepois, area and month fixed effects)."""
     pf = pytest.importorskip("pyfixest")
     counts = _counts(demo_monthly, "flight_detected")
-    ours = difference_in_differences(counts, "VRAEM", ["Huallaga", "Puno"], POLICY, 24, placebos=False,
-                                     coverage=COVERAGE, diagnostics=False)  # fmt: skip
-    rows = counts[counts["area"].isin(["VRAEM", "Huallaga", "Puno"])
-                  & (counts["month"] >= "2013-08-01") & (counts["month"] <= "2017-07-01")].copy()  # fmt: skip
-    grid = pd.MultiIndex.from_product([sorted(rows["area"].unique()), sorted(rows["month"].unique())],
-                                      names=["area", "month"])  # fmt: skip
+    ours = difference_in_differences(
+        counts,
+        "VRAEM",
+        ["Huallaga", "Puno"],
+        POLICY,
+        24,
+        placebos=False,
+        coverage=COVERAGE,
+        diagnostics=False,
+    )
+    rows = counts[
+        counts["area"].isin(["VRAEM", "Huallaga", "Puno"])
+        & (counts["month"] >= "2013-08-01")
+        & (counts["month"] <= "2017-07-01")
+    ].copy()
+    grid = pd.MultiIndex.from_product(
+        [sorted(rows["area"].unique()), sorted(rows["month"].unique())], names=["area", "month"]
+    )
     rows = rows.set_index(["area", "month"])["n"].reindex(grid, fill_value=0).reset_index()
     rows["treat_post"] = ((rows["area"] == "VRAEM") & (rows["month"] >= "2015-08-01")).astype(float)
     rows["month_id"] = rows["month"].dt.strftime("%Y-%m")

@@ -65,8 +65,15 @@ ingest.commit(report, log=lambda *_: None)
 """
 # Steps after which the import is done (CURRENT names its build): its rows are served.
 PUBLISHED = {"after_current_switch", "after_manifest_copy", "none"}
-STEPS = ["events_file_written", "build_started", "build_tables_written", "before_current_switch",
-         "after_current_switch", "after_manifest_copy", "none"]  # fmt: skip
+STEPS = [
+    "events_file_written",
+    "build_started",
+    "build_tables_written",
+    "before_current_switch",
+    "after_current_switch",
+    "after_manifest_copy",
+    "none",
+]
 
 
 def rows_csv(prefix: str, n: int = 2) -> bytes:
@@ -87,12 +94,19 @@ def base(tmp_path_factory) -> Path:
     """Fixture sourced tables, a build without simulation, and one finished import (FIRST)."""
     root = tmp_path_factory.mktemp("atomic-base")
     shutil.copytree(FIXTURE_SOURCED, root / "sourced")
-    build_mod.build(build_mod.BuildSpec(sourced=root / "sourced", out=root / "built", simulate=False),
-                    log=lambda *_: None)  # fmt: skip
+    build_mod.build(
+        build_mod.BuildSpec(sourced=root / "sourced", out=root / "built", simulate=False), log=lambda *_: None
+    )
     first = root.parent / "first.csv"
     first.write_bytes(rows_csv("a"))
-    done = subprocess.run([sys.executable, "-c", KILLER, "none", str(first)], env=env(root), cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", KILLER, "none", str(first)],
+        env=env(root),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return root
 
@@ -117,8 +131,14 @@ def committed_ids() -> set[str]:
 
 
 def plain_build(data: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "lib.build", "--no-simulated", "--force"], env=env(data), cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "lib.build", "--no-simulated", "--force"],
+        env=env(data),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -126,8 +146,14 @@ def plain_build(data: Path) -> None:
 def test_an_import_killed_at_any_step_leaves_data_and_manifest_agreeing(data, tmp_path, step):
     second = tmp_path / "second.csv"
     second.write_bytes(rows_csv("b"))
-    killed = subprocess.run([sys.executable, "-c", KILLER, step, str(second)], env=env(data), cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLER, step, str(second)],
+        env=env(data),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     expected = FIRST | SECOND if step in PUBLISHED else FIRST
     if step == "none":
         assert killed.returncode == 0, killed.stderr
@@ -138,8 +164,14 @@ def test_an_import_killed_at_any_step_leaves_data_and_manifest_agreeing(data, tm
     plain_build(data)  # reads the manifest in force: never the killed import's files
     assert served_ids(data) == committed_ids() == expected
 
-    again = subprocess.run([sys.executable, "-c", KILLER, "none", str(second)], env=env(data), cwd=ROOT,
-                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    again = subprocess.run(
+        [sys.executable, "-c", KILLER, "none", str(second)],
+        env=env(data),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 0, again.stderr
     assert served_ids(data) == committed_ids() == FIRST | SECOND
     copy = ingest._manifest_path()  # the copy in the imported folder has caught up
@@ -151,8 +183,13 @@ def test_an_import_killed_at_any_step_leaves_data_and_manifest_agreeing(data, tm
 def test_rollback_after_a_killed_import_restores_the_import_before_it(data, tmp_path):
     second = tmp_path / "second.csv"
     second.write_bytes(rows_csv("b"))
-    subprocess.run([sys.executable, "-c", KILLER, "after_current_switch", str(second)], env=env(data), cwd=ROOT,
-                   capture_output=True, timeout=120)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-c", KILLER, "after_current_switch", str(second)],
+        env=env(data),
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+    )
     assert served_ids(data) == FIRST | SECOND
     ingest.rollback_import(log=lambda *_: None)
     assert served_ids(data) == committed_ids() == FIRST
@@ -160,8 +197,13 @@ def test_rollback_after_a_killed_import_restores_the_import_before_it(data, tmp_
 
 def test_a_plain_build_waits_for_the_import_lock(data):
     with build_mod.imports_lock():
-        waiting = subprocess.Popen([sys.executable, "-m", "lib.build", "--no-simulated", "--force"], env=env(data),
-                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "lib.build", "--no-simulated", "--force"],
+            env=env(data),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         time.sleep(3)  # long enough to import and reach the lock; the build itself would take ~1 s
         assert waiting.poll() is None, "lib.build did not wait for the import lock"
     assert waiting.wait(timeout=120) == 0

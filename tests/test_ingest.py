@@ -86,9 +86,14 @@ def built_events(data: Path) -> pd.DataFrame:
 
 
 GOOD = {
-    "event_id": "t-1", "date": "2016-09-05", "region": "Huánuco", "event_type": "airstrip_destroyed",
-    "count": "1", "source_title": "A report", "source_url": "https://example.org/r",
-}  # fmt: skip
+    "event_id": "t-1",
+    "date": "2016-09-05",
+    "region": "Huánuco",
+    "event_type": "airstrip_destroyed",
+    "count": "1",
+    "source_title": "A report",
+    "source_url": "https://example.org/r",
+}
 
 
 def to_csv(rows: list[dict], *, sep: str = ",", encoding: str = "utf-8", columns=None) -> bytes:
@@ -114,15 +119,30 @@ def acled_csv(rows: list[dict], drop: tuple[str, ...] = ()) -> bytes:
 
 
 ACLED_ROW = {
-    "event_id_cnty": "PER100", "event_date": "15 January 2020", "year": "2020", "time_precision": "1",
-    "disorder_type": "Strategic developments", "event_type": "Strategic developments",
-    "sub_event_type": "Looting/property destruction", "actor1": "Police Forces of Peru (2016-)",
-    "country": "Peru", "iso": "604", "region": "South America", "admin1": "Huanuco",
-    "admin2": "Puerto Inca", "admin3": "Codo del Pozuzo", "location": "Codo del Pozuzo",
-    "latitude": "-9.6717", "longitude": "-75.4589", "geo_precision": "2", "source": "Andina",
-    "source_scale": "National", "notes": "Police disabled a clandestine airstrip.", "fatalities": "0",
+    "event_id_cnty": "PER100",
+    "event_date": "15 January 2020",
+    "year": "2020",
+    "time_precision": "1",
+    "disorder_type": "Strategic developments",
+    "event_type": "Strategic developments",
+    "sub_event_type": "Looting/property destruction",
+    "actor1": "Police Forces of Peru (2016-)",
+    "country": "Peru",
+    "iso": "604",
+    "region": "South America",
+    "admin1": "Huanuco",
+    "admin2": "Puerto Inca",
+    "admin3": "Codo del Pozuzo",
+    "location": "Codo del Pozuzo",
+    "latitude": "-9.6717",
+    "longitude": "-75.4589",
+    "geo_precision": "2",
+    "source": "Andina",
+    "source_scale": "National",
+    "notes": "Police disabled a clandestine airstrip.",
+    "fatalities": "0",
     "timestamp": "1580000000",
-}  # fmt: skip
+}
 
 
 def parquet_bytes(frame: pd.DataFrame) -> bytes:
@@ -152,125 +172,410 @@ NO_ID = {k: v for k, v in GOOD.items() if k != "event_id"}
 
 # (id, filename, data, args, kwargs for load_upload, reason, exact message)
 ROW_CASES = [
-    ("unknown-region", bad_row(region="Atlantis"), ingest.UNKNOWN_REGION,
-     "row 3, column region: 'Atlantis' is not one of Peru's 25 regions"),
-    ("future-date", bad_row(date="2999-01-01"), ingest.FUTURE_DATE,
-     f"row 3, column date: 2999-01-01 is in the future (today is {TODAY.isoformat()})"),
-    ("future-date-end", bad_row(date_end="01/01/2999"), ingest.FUTURE_DATE,
-     f"row 3, column date_end: 2999-01-01 is in the future (today is {TODAY.isoformat()})"),
-    ("unparseable-date", bad_row(date="31/31/2015"), ingest.UNPARSEABLE_DATE,
-     f"row 3, column date: '31/31/2015' {DATE_HELP}"),
-    ("impossible-date", bad_row(date="2015-02-30"), ingest.UNPARSEABLE_DATE,
-     f"row 3, column date: '2015-02-30' {DATE_HELP}"),
-    ("empty-date", bad_row(date=None), ingest.MISSING_VALUE, "row 3, column date: empty; every row needs a date"),
-    ("end-before-start", bad_row(date="2015-03-10", date_end="2015-03-01"), ingest.END_BEFORE_START,
-     "row 3, column date_end: 2015-03-01 is before the date 2015-03-10"),
-    ("outside-peru", bad_row(lat="40.4", lon="-3.7"), ingest.OUTSIDE_PERU,
-     "row 3, column lat/lon: lat 40.4, lon -3.7 is outside Peru (lat -18.6 to 0, lon -81.6 to -68.4)"),
-    ("swapped", bad_row(lat="-74.5", lon="-9.3"), ingest.SWAPPED,
-     "row 3, column lat/lon: lat -74.5, lon -9.3 looks swapped (lat -9.3, lon -74.5 would be in Peru)"),
-    ("unparseable-lat", bad_row(lat="abc", lon="-75"), ingest.BAD_COORDINATE,
-     "row 3, column lat: 'abc' is not a number"),
-    ("lat-without-lon", bad_row(lat="-9.3", lon=None), ingest.INCOMPLETE_COORDINATES,
-     "row 3, column lon: empty while the other coordinate is given; give both or neither"),
-    ("zero-count", bad_row(count="0"), ingest.NOT_POSITIVE,
-     "row 3, column count: 0 is not a positive count (each row counts 1 or more events)"),
-    ("negative-count", bad_row(count="-2"), ingest.NOT_POSITIVE,
-     "row 3, column count: -2 is not a positive count (each row counts 1 or more events)"),
-    ("fractional-count", bad_row(count="2.5"), ingest.NOT_INTEGER, "row 3, column count: '2.5' is not a whole number"),
-    ("text-count", bad_row(count="many"), ingest.NOT_INTEGER, "row 3, column count: 'many' is not a whole number"),
-    ("empty-count", bad_row(count=None), ingest.MISSING_VALUE,
-     "row 3, column count: empty; give the number of events (1 or more)"),
-    ("duplicate-id-in-file", bad_row(event_id="t-1"), ingest.DUPLICATE_ID,
-     "row 3, column event_id: 't-1' is already used on row 2"),
-    ("duplicate-of-sourced", bad_row(event_id="rep-S002"), ingest.DUPLICATE_ID,
-     "row 3, column event_id: 'rep-S002' is already used by a sourced event; give this row another event_id"),
-    ("reserved-id", bad_row(event_id="sim-2014-00000001"), ingest.RESERVED_ID,
-     "row 3, column event_id: 'sim-2014-00000001' starts with 'sim-', which is kept for simulated rows"),
-    ("unknown-type", bad_row(event_type="bombing"), ingest.UNKNOWN_TYPE,
-     f"row 3, column event_type: 'bombing' is not an event type ({EVENT_TYPE_LIST})"),
-    ("empty-type", bad_row(event_type=None), ingest.MISSING_VALUE,
-     "row 3, column event_type: empty; every row needs an event type"),
-    ("unknown-route", bad_row(route="teleport"), ingest.UNKNOWN_ROUTE,
-     "row 3, column route: 'teleport' is not a route (air, land, river, sea)"),
-    ("no-source", bad_row(source_title=None, source_url=None), ingest.MISSING_SOURCE,
-     "row 3: missing source: every imported row needs source_title and source_url, or a known source_id"),
-    ("title-without-url", bad_row(source_url=None), ingest.MISSING_SOURCE,
-     "row 3: missing source: every imported row needs source_title and source_url, or a known source_id"),
-    ("unknown-source-id", bad_row(source_title=None, source_url=None, source_id="nope"), ingest.UNKNOWN_SOURCE,
-     "row 3, column source_id: 'nope' is not in the sources table; add source_title and source_url to cite a new source"),
-    ("javascript-url", bad_row(source_url="javascript:alert(1)"), ingest.BAD_URL,
-     "row 3, column source_url: 'javascript:alert(1)' is not a web address (http:// or https://)"),
-    ("unknown-area", bad_row(area="Atlantis"), ingest.UNKNOWN_AREA,
-     "row 3, column area: 'Atlantis' is not an analysis area (VRAEM, Pichis-Palcazú, Ucayali, Huallaga, Puno, Nacional)"),
-    ("region-outside-area", bad_row(area="VRAEM", region="Loreto"), ingest.REGION_OUTSIDE_AREA,
-     "row 3, column area: Loreto is not in the VRAEM area (Apurímac, Ayacucho, Cusco, Huancavelica, Junín)"),
-    ("negative-kg", bad_row(quantity_kg="-5"), ingest.BAD_QUANTITY, "row 3, column quantity_kg: -5 is negative"),
-    ("text-kg", bad_row(quantity_kg="lots"), ingest.BAD_QUANTITY,
-     "row 3, column quantity_kg: 'lots' is not a number of kilograms"),
-    ("unknown-date-precision", bad_row(date_precision="weekly"), ingest.UNKNOWN_PRECISION,
-     "row 3, column date_precision: 'weekly' is not a date precision (day, month, period)"),
-    ("unknown-geo-precision", bad_row(geo_precision="street"), ingest.UNKNOWN_PRECISION,
-     "row 3, column geo_precision: 'street' is not a geo precision (exact, district, province, region)"),
-    ("simulated-row", bad_row(provenance="simulated"), ingest.NOT_REPORTED,
-     "row 3, column provenance: 'simulated': imported rows are reported records; simulated rows cannot be imported"),
-    ("extra-values", to_csv([GOOD]) + b"t-2,2016-09-06,Junin,seizure,1,R,https://example.org/r,oops\n",
-     ingest.EXTRA_VALUES,
-     "row 3: more values than the header has columns ('oops'); quote values that contain the separator"),
-    ("identical-rows", to_csv([NO_ID, NO_ID]), ingest.DUPLICATE_ID,
-     f"row 3: repeats row 2 exactly (same derived event_id {derived_id(NO_ID)!r}); "
-     "merge them into one row with a count, or give each an event_id"),
-    ("acled-not-peru", acled_csv([ACLED_ROW, {**ACLED_ROW, "event_id_cnty": "COL1", "country": "Colombia"}]),
-     ingest.NOT_PERU, "row 3, column country: 'Colombia': only events in Peru can be imported"),
-    ("acled-time-precision", acled_csv([ACLED_ROW, {**ACLED_ROW, "event_id_cnty": "PER101", "time_precision": "7"}]),
-     ingest.UNKNOWN_PRECISION, "row 3, column time_precision: '7' is not a date precision (1, 2 or 3)"),
-]  # fmt: skip
+    (
+        "unknown-region",
+        bad_row(region="Atlantis"),
+        ingest.UNKNOWN_REGION,
+        "row 3, column region: 'Atlantis' is not one of Peru's 25 regions",
+    ),
+    (
+        "future-date",
+        bad_row(date="2999-01-01"),
+        ingest.FUTURE_DATE,
+        f"row 3, column date: 2999-01-01 is in the future (today is {TODAY.isoformat()})",
+    ),
+    (
+        "future-date-end",
+        bad_row(date_end="01/01/2999"),
+        ingest.FUTURE_DATE,
+        f"row 3, column date_end: 2999-01-01 is in the future (today is {TODAY.isoformat()})",
+    ),
+    (
+        "unparseable-date",
+        bad_row(date="31/31/2015"),
+        ingest.UNPARSEABLE_DATE,
+        f"row 3, column date: '31/31/2015' {DATE_HELP}",
+    ),
+    (
+        "impossible-date",
+        bad_row(date="2015-02-30"),
+        ingest.UNPARSEABLE_DATE,
+        f"row 3, column date: '2015-02-30' {DATE_HELP}",
+    ),
+    (
+        "empty-date",
+        bad_row(date=None),
+        ingest.MISSING_VALUE,
+        "row 3, column date: empty; every row needs a date",
+    ),
+    (
+        "end-before-start",
+        bad_row(date="2015-03-10", date_end="2015-03-01"),
+        ingest.END_BEFORE_START,
+        "row 3, column date_end: 2015-03-01 is before the date 2015-03-10",
+    ),
+    (
+        "outside-peru",
+        bad_row(lat="40.4", lon="-3.7"),
+        ingest.OUTSIDE_PERU,
+        "row 3, column lat/lon: lat 40.4, lon -3.7 is outside Peru (lat -18.6 to 0, lon -81.6 to -68.4)",
+    ),
+    (
+        "swapped",
+        bad_row(lat="-74.5", lon="-9.3"),
+        ingest.SWAPPED,
+        "row 3, column lat/lon: lat -74.5, lon -9.3 looks swapped (lat -9.3, lon -74.5 would be in Peru)",
+    ),
+    (
+        "unparseable-lat",
+        bad_row(lat="abc", lon="-75"),
+        ingest.BAD_COORDINATE,
+        "row 3, column lat: 'abc' is not a number",
+    ),
+    (
+        "lat-without-lon",
+        bad_row(lat="-9.3", lon=None),
+        ingest.INCOMPLETE_COORDINATES,
+        "row 3, column lon: empty while the other coordinate is given; give both or neither",
+    ),
+    (
+        "zero-count",
+        bad_row(count="0"),
+        ingest.NOT_POSITIVE,
+        "row 3, column count: 0 is not a positive count (each row counts 1 or more events)",
+    ),
+    (
+        "negative-count",
+        bad_row(count="-2"),
+        ingest.NOT_POSITIVE,
+        "row 3, column count: -2 is not a positive count (each row counts 1 or more events)",
+    ),
+    (
+        "fractional-count",
+        bad_row(count="2.5"),
+        ingest.NOT_INTEGER,
+        "row 3, column count: '2.5' is not a whole number",
+    ),
+    (
+        "text-count",
+        bad_row(count="many"),
+        ingest.NOT_INTEGER,
+        "row 3, column count: 'many' is not a whole number",
+    ),
+    (
+        "empty-count",
+        bad_row(count=None),
+        ingest.MISSING_VALUE,
+        "row 3, column count: empty; give the number of events (1 or more)",
+    ),
+    (
+        "duplicate-id-in-file",
+        bad_row(event_id="t-1"),
+        ingest.DUPLICATE_ID,
+        "row 3, column event_id: 't-1' is already used on row 2",
+    ),
+    (
+        "duplicate-of-sourced",
+        bad_row(event_id="rep-S002"),
+        ingest.DUPLICATE_ID,
+        "row 3, column event_id: 'rep-S002' is already used by a sourced event; give this row another event_id",
+    ),
+    (
+        "reserved-id",
+        bad_row(event_id="sim-2014-00000001"),
+        ingest.RESERVED_ID,
+        "row 3, column event_id: 'sim-2014-00000001' starts with 'sim-', which is kept for simulated rows",
+    ),
+    (
+        "unknown-type",
+        bad_row(event_type="bombing"),
+        ingest.UNKNOWN_TYPE,
+        f"row 3, column event_type: 'bombing' is not an event type ({EVENT_TYPE_LIST})",
+    ),
+    (
+        "empty-type",
+        bad_row(event_type=None),
+        ingest.MISSING_VALUE,
+        "row 3, column event_type: empty; every row needs an event type",
+    ),
+    (
+        "unknown-route",
+        bad_row(route="teleport"),
+        ingest.UNKNOWN_ROUTE,
+        "row 3, column route: 'teleport' is not a route (air, land, river, sea)",
+    ),
+    (
+        "no-source",
+        bad_row(source_title=None, source_url=None),
+        ingest.MISSING_SOURCE,
+        "row 3: missing source: every imported row needs source_title and source_url, or a known source_id",
+    ),
+    (
+        "title-without-url",
+        bad_row(source_url=None),
+        ingest.MISSING_SOURCE,
+        "row 3: missing source: every imported row needs source_title and source_url, or a known source_id",
+    ),
+    (
+        "unknown-source-id",
+        bad_row(source_title=None, source_url=None, source_id="nope"),
+        ingest.UNKNOWN_SOURCE,
+        "row 3, column source_id: 'nope' is not in the sources table; add source_title and source_url to cite a new source",
+    ),
+    (
+        "javascript-url",
+        bad_row(source_url="javascript:alert(1)"),
+        ingest.BAD_URL,
+        "row 3, column source_url: 'javascript:alert(1)' is not a web address (http:// or https://)",
+    ),
+    (
+        "unknown-area",
+        bad_row(area="Atlantis"),
+        ingest.UNKNOWN_AREA,
+        "row 3, column area: 'Atlantis' is not an analysis area (VRAEM, Pichis-Palcazú, Ucayali, Huallaga, Puno, Nacional)",
+    ),
+    (
+        "region-outside-area",
+        bad_row(area="VRAEM", region="Loreto"),
+        ingest.REGION_OUTSIDE_AREA,
+        "row 3, column area: Loreto is not in the VRAEM area (Apurímac, Ayacucho, Cusco, Huancavelica, Junín)",
+    ),
+    (
+        "negative-kg",
+        bad_row(quantity_kg="-5"),
+        ingest.BAD_QUANTITY,
+        "row 3, column quantity_kg: -5 is negative",
+    ),
+    (
+        "text-kg",
+        bad_row(quantity_kg="lots"),
+        ingest.BAD_QUANTITY,
+        "row 3, column quantity_kg: 'lots' is not a number of kilograms",
+    ),
+    (
+        "unknown-date-precision",
+        bad_row(date_precision="weekly"),
+        ingest.UNKNOWN_PRECISION,
+        "row 3, column date_precision: 'weekly' is not a date precision (day, month, period)",
+    ),
+    (
+        "unknown-geo-precision",
+        bad_row(geo_precision="street"),
+        ingest.UNKNOWN_PRECISION,
+        "row 3, column geo_precision: 'street' is not a geo precision (exact, district, province, region)",
+    ),
+    (
+        "simulated-row",
+        bad_row(provenance="simulated"),
+        ingest.NOT_REPORTED,
+        "row 3, column provenance: 'simulated': imported rows are reported records; simulated rows cannot be imported",
+    ),
+    (
+        "extra-values",
+        to_csv([GOOD]) + b"t-2,2016-09-06,Junin,seizure,1,R,https://example.org/r,oops\n",
+        ingest.EXTRA_VALUES,
+        "row 3: more values than the header has columns ('oops'); quote values that contain the separator",
+    ),
+    (
+        "identical-rows",
+        to_csv([NO_ID, NO_ID]),
+        ingest.DUPLICATE_ID,
+        f"row 3: repeats row 2 exactly (same derived event_id {derived_id(NO_ID)!r}); "
+        "merge them into one row with a count, or give each an event_id",
+    ),
+    (
+        "acled-not-peru",
+        acled_csv([ACLED_ROW, {**ACLED_ROW, "event_id_cnty": "COL1", "country": "Colombia"}]),
+        ingest.NOT_PERU,
+        "row 3, column country: 'Colombia': only events in Peru can be imported",
+    ),
+    (
+        "acled-time-precision",
+        acled_csv([ACLED_ROW, {**ACLED_ROW, "event_id_cnty": "PER101", "time_precision": "7"}]),
+        ingest.UNKNOWN_PRECISION,
+        "row 3, column time_precision: '7' is not a date precision (1, 2 or 3)",
+    ),
+]
 
 ACLED_NO_ADMIN1 = [c for c in ingest.ACLED_COLUMNS if c != "admin1"]
 FATAL_CASES = [
-    ("zero-bytes", "empty.csv", b"", {}, ingest.EMPTY_FILE, "empty file: 'empty.csv' has no header and no rows"),
-    ("blank-lines", "blank.csv", b"\n \n\r\n", {}, ingest.EMPTY_FILE, "empty file: 'blank.csv' has no header and no rows"),
-    ("header-only", "header.csv", to_csv([GOOD])[: to_csv([GOOD]).index(b"\n") + 1], {}, ingest.EMPTY_FILE,
-     "empty file: 'header.csv' has a header but no data rows"),
-    ("header-only-xlsx", "header.xlsx", lambda: _xlsx([list(GOOD)]), {}, ingest.EMPTY_FILE,
-     "empty file: 'header.xlsx' has a header but no data rows"),
-    ("no-date-column", "nodate.csv", to_csv([{k: v for k, v in GOOD.items() if k != "date"}]), {}, ingest.MISSING_COLUMN,
-     "missing required column: date (the file's columns: event_id, region, event_type, count, source_title, source_url)"),
-    ("no-type-no-source", "few.csv", to_csv([{"date": "2015-01-01", "region": "Puno"}]), {}, ingest.MISSING_COLUMN,
-     "missing required columns: event_type, source_title and source_url (or source_id) (the file's columns: date, region)"),
-    ("pdf", "report.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", {}, ingest.UNREADABLE,
-     "unreadable file: 'report.pdf' is not CSV, XLSX or Parquet"),
-    ("binary-named-csv", "data.csv", bytes(range(256)) * 4, {}, ingest.UNREADABLE,
-     "unreadable file: 'data.csv' is not CSV, XLSX or Parquet"),
-    ("corrupt-xlsx", "bad.xlsx", b"PK\x03\x04" + b"\x00garbage" * 50, {}, ingest.UNREADABLE,
-     "unreadable file: 'bad.xlsx' is not a readable XLSX workbook"),
-    ("csv-named-xlsx", "table.xlsx", to_csv([GOOD]), {}, ingest.UNREADABLE,
-     "unreadable file: 'table.xlsx' is not a readable XLSX workbook"),
-    ("zip-not-workbook", "archive.xlsx", lambda: _zip_not_workbook(), {}, ingest.UNREADABLE,
-     "unreadable file: 'archive.xlsx' is not a readable XLSX workbook"),
-    ("corrupt-parquet", "bad.parquet", b"PAR1" + b"\x01\x02junk" * 40 + b"PAR1", {}, ingest.UNREADABLE,
-     "unreadable file: 'bad.parquet' is not a readable Parquet file"),
-    ("truncated-parquet", "cut.parquet", valid_parquet()[: len(valid_parquet()) // 2], {}, ingest.UNREADABLE,
-     "unreadable file: 'cut.parquet' is not a readable Parquet file"),
-    ("old-xls", "old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, {}, ingest.UNREADABLE,
-     "unreadable file: 'old.xls' is an Excel 97-2003 (.xls) workbook; save it as .xlsx or CSV"),
-    ("bad-utf8-after-bom", "bom.csv", b"\xef\xbb\xbfdate,region\n\xff\xfe,\xc3\n", {}, ingest.UNREADABLE,
-     "unreadable file: 'bom.csv' starts with a UTF-8 mark but is not UTF-8 text"),
-    ("too-large", "big.csv", exact_bytes(2048), {"max_bytes": 1024}, ingest.TOO_LARGE,
-     "too large: 'big.csv' is 2.0 KB; the limit is 1.0 KB"),
-    ("alias-clash", "clash.csv", to_csv([{**GOOD, "kg": "1", "quantity_kg": "2"}]), {}, ingest.DUPLICATE_COLUMN,
-     "duplicate column: 'kg' and 'quantity_kg' both mean quantity_kg"),
-    ("repeated-header", "twice.csv", b"date,notes,notes\n2015-01-01,a,b\n", {}, ingest.DUPLICATE_COLUMN,
-     "duplicate column: 'notes' appears twice in the header"),
-    ("same-header-spelt-twice", "twice2.csv", to_csv([{**GOOD, "Región": "Puno"}]), {}, ingest.DUPLICATE_COLUMN,
-     "duplicate column: 'region' and 'Región' both mean region"),
-    ("acled-bad-url", "acled3.csv", acled_csv([ACLED_ROW]), {"acled_source_url": "javascript:alert(1)"}, ingest.BAD_URL,
-     "invalid source URL: 'javascript:alert(1)' is not a web address (http:// or https://)"),
-    ("acled-without-type", "acled.csv", acled_csv([ACLED_ROW]), {"acled_event_type": None}, ingest.ACLED_TYPE_NEEDED,
-     f"ACLED export: choose the event type its rows become (one of {EVENT_TYPE_LIST})"),
-    ("acled-without-admin1", "acled2.csv", acled_csv([ACLED_ROW], drop=("admin1",)), {}, ingest.MISSING_COLUMN,
-     f"missing required column: admin1 (the file's columns: {', '.join(ACLED_NO_ADMIN1)})"),
-]  # fmt: skip
+    (
+        "zero-bytes",
+        "empty.csv",
+        b"",
+        {},
+        ingest.EMPTY_FILE,
+        "empty file: 'empty.csv' has no header and no rows",
+    ),
+    (
+        "blank-lines",
+        "blank.csv",
+        b"\n \n\r\n",
+        {},
+        ingest.EMPTY_FILE,
+        "empty file: 'blank.csv' has no header and no rows",
+    ),
+    (
+        "header-only",
+        "header.csv",
+        to_csv([GOOD])[: to_csv([GOOD]).index(b"\n") + 1],
+        {},
+        ingest.EMPTY_FILE,
+        "empty file: 'header.csv' has a header but no data rows",
+    ),
+    (
+        "header-only-xlsx",
+        "header.xlsx",
+        lambda: _xlsx([list(GOOD)]),
+        {},
+        ingest.EMPTY_FILE,
+        "empty file: 'header.xlsx' has a header but no data rows",
+    ),
+    (
+        "no-date-column",
+        "nodate.csv",
+        to_csv([{k: v for k, v in GOOD.items() if k != "date"}]),
+        {},
+        ingest.MISSING_COLUMN,
+        "missing required column: date (the file's columns: event_id, region, event_type, count, source_title, source_url)",
+    ),
+    (
+        "no-type-no-source",
+        "few.csv",
+        to_csv([{"date": "2015-01-01", "region": "Puno"}]),
+        {},
+        ingest.MISSING_COLUMN,
+        "missing required columns: event_type, source_title and source_url (or source_id) (the file's columns: date, region)",
+    ),
+    (
+        "pdf",
+        "report.pdf",
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
+        {},
+        ingest.UNREADABLE,
+        "unreadable file: 'report.pdf' is not CSV, XLSX or Parquet",
+    ),
+    (
+        "binary-named-csv",
+        "data.csv",
+        bytes(range(256)) * 4,
+        {},
+        ingest.UNREADABLE,
+        "unreadable file: 'data.csv' is not CSV, XLSX or Parquet",
+    ),
+    (
+        "corrupt-xlsx",
+        "bad.xlsx",
+        b"PK\x03\x04" + b"\x00garbage" * 50,
+        {},
+        ingest.UNREADABLE,
+        "unreadable file: 'bad.xlsx' is not a readable XLSX workbook",
+    ),
+    (
+        "csv-named-xlsx",
+        "table.xlsx",
+        to_csv([GOOD]),
+        {},
+        ingest.UNREADABLE,
+        "unreadable file: 'table.xlsx' is not a readable XLSX workbook",
+    ),
+    (
+        "zip-not-workbook",
+        "archive.xlsx",
+        lambda: _zip_not_workbook(),
+        {},
+        ingest.UNREADABLE,
+        "unreadable file: 'archive.xlsx' is not a readable XLSX workbook",
+    ),
+    (
+        "corrupt-parquet",
+        "bad.parquet",
+        b"PAR1" + b"\x01\x02junk" * 40 + b"PAR1",
+        {},
+        ingest.UNREADABLE,
+        "unreadable file: 'bad.parquet' is not a readable Parquet file",
+    ),
+    (
+        "truncated-parquet",
+        "cut.parquet",
+        valid_parquet()[: len(valid_parquet()) // 2],
+        {},
+        ingest.UNREADABLE,
+        "unreadable file: 'cut.parquet' is not a readable Parquet file",
+    ),
+    (
+        "old-xls",
+        "old.xls",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,
+        {},
+        ingest.UNREADABLE,
+        "unreadable file: 'old.xls' is an Excel 97-2003 (.xls) workbook; save it as .xlsx or CSV",
+    ),
+    (
+        "bad-utf8-after-bom",
+        "bom.csv",
+        b"\xef\xbb\xbfdate,region\n\xff\xfe,\xc3\n",
+        {},
+        ingest.UNREADABLE,
+        "unreadable file: 'bom.csv' starts with a UTF-8 mark but is not UTF-8 text",
+    ),
+    (
+        "too-large",
+        "big.csv",
+        exact_bytes(2048),
+        {"max_bytes": 1024},
+        ingest.TOO_LARGE,
+        "too large: 'big.csv' is 2.0 KB; the limit is 1.0 KB",
+    ),
+    (
+        "alias-clash",
+        "clash.csv",
+        to_csv([{**GOOD, "kg": "1", "quantity_kg": "2"}]),
+        {},
+        ingest.DUPLICATE_COLUMN,
+        "duplicate column: 'kg' and 'quantity_kg' both mean quantity_kg",
+    ),
+    (
+        "repeated-header",
+        "twice.csv",
+        b"date,notes,notes\n2015-01-01,a,b\n",
+        {},
+        ingest.DUPLICATE_COLUMN,
+        "duplicate column: 'notes' appears twice in the header",
+    ),
+    (
+        "same-header-spelt-twice",
+        "twice2.csv",
+        to_csv([{**GOOD, "Región": "Puno"}]),
+        {},
+        ingest.DUPLICATE_COLUMN,
+        "duplicate column: 'region' and 'Región' both mean region",
+    ),
+    (
+        "acled-bad-url",
+        "acled3.csv",
+        acled_csv([ACLED_ROW]),
+        {"acled_source_url": "javascript:alert(1)"},
+        ingest.BAD_URL,
+        "invalid source URL: 'javascript:alert(1)' is not a web address (http:// or https://)",
+    ),
+    (
+        "acled-without-type",
+        "acled.csv",
+        acled_csv([ACLED_ROW]),
+        {"acled_event_type": None},
+        ingest.ACLED_TYPE_NEEDED,
+        f"ACLED export: choose the event type its rows become (one of {EVENT_TYPE_LIST})",
+    ),
+    (
+        "acled-without-admin1",
+        "acled2.csv",
+        acled_csv([ACLED_ROW], drop=("admin1",)),
+        {},
+        ingest.MISSING_COLUMN,
+        f"missing required column: admin1 (the file's columns: {', '.join(ACLED_NO_ADMIN1)})",
+    ),
+]
 
 
 def _xlsx(rows: list[list]) -> bytes:
@@ -302,7 +607,9 @@ def _cli_args(kwargs: dict) -> list[str]:
     return args
 
 
-@pytest.mark.parametrize(("data", "reason", "message"), [c[1:] for c in ROW_CASES], ids=[c[0] for c in ROW_CASES])
+@pytest.mark.parametrize(
+    ("data", "reason", "message"), [c[1:] for c in ROW_CASES], ids=[c[0] for c in ROW_CASES]
+)
 def test_invalid_row_is_reported_exactly_and_nothing_is_written(data_dir, capsys, data, reason, message):
     report = ingest.load_upload(data, "rows.csv", acled_event_type="airstrip_destroyed")
     assert report.fatal is None
@@ -323,9 +630,14 @@ def test_invalid_row_is_reported_exactly_and_nothing_is_written(data_dir, capsys
     assert not path.with_name("rows.csv.rejects.csv").exists()
 
 
-@pytest.mark.parametrize(("filename", "data", "kwargs", "reason", "message"), [c[1:] for c in FATAL_CASES],
-                         ids=[c[0] for c in FATAL_CASES])  # fmt: skip
-def test_unusable_file_gives_one_exact_message_and_nothing_is_written(data_dir, capsys, filename, data, kwargs, reason, message):
+@pytest.mark.parametrize(
+    ("filename", "data", "kwargs", "reason", "message"),
+    [c[1:] for c in FATAL_CASES],
+    ids=[c[0] for c in FATAL_CASES],
+)
+def test_unusable_file_gives_one_exact_message_and_nothing_is_written(
+    data_dir, capsys, filename, data, kwargs, reason, message
+):
     data = data() if callable(data) else data
     report = ingest.load_upload(data, filename, **{"acled_event_type": "airstrip_destroyed", **kwargs})
     assert report.fatal == message
@@ -408,8 +720,12 @@ def test_bom_csv_keeps_its_first_header(data_dir):
 def test_xlsx_and_parquet_read_like_csv(data_dir):
     csv_report = ingest.load_upload(ingest.template_csv(), "template.csv")
     xlsx_report = ingest.load_upload(ingest.template_xlsx(), "template.xlsx")
-    typed = pd.DataFrame([{**r, "count": int(r["count"]), "date": dt.date.fromisoformat(r["date"])}
-                          for r in ingest.TEMPLATE_ROWS])  # fmt: skip
+    typed = pd.DataFrame(
+        [
+            {**r, "count": int(r["count"]), "date": dt.date.fromisoformat(r["date"])}
+            for r in ingest.TEMPLATE_ROWS
+        ]
+    )
     parquet_report = ingest.load_upload(parquet_bytes(typed), "template.parquet")
     for report in (csv_report, xlsx_report, parquet_report):
         assert report.ok, report.messages()
@@ -420,11 +736,13 @@ def test_xlsx_and_parquet_read_like_csv(data_dir):
 
 
 def test_xlsx_dates_as_cells_and_serials(data_dir):
-    data = _xlsx([
-        ["fecha", "region", "tipo", "cantidad", "fuente", "url"],
-        [dt.datetime(2015, 1, 1), "Pasco", "vuelo detectado", 2.0, "R", "https://example.org/x"],
-        [42036, "Pasco", "flight_detected", 1, "R", "https://example.org/x"],
-    ])  # fmt: skip
+    data = _xlsx(
+        [
+            ["fecha", "region", "tipo", "cantidad", "fuente", "url"],
+            [dt.datetime(2015, 1, 1), "Pasco", "vuelo detectado", 2.0, "R", "https://example.org/x"],
+            [42036, "Pasco", "flight_detected", 1, "R", "https://example.org/x"],
+        ]
+    )
     report = ingest.load_upload(data, "cells.xlsx")
     assert report.ok, report.messages()
     assert list(report.valid["date"]) == [dt.date(2015, 1, 1), dt.date(2015, 2, 1)]
@@ -434,10 +752,20 @@ def test_xlsx_dates_as_cells_and_serials(data_dir):
 def test_acled_export_maps_onto_events(data_dir, capsys):
     rows = [
         ACLED_ROW,
-        {**ACLED_ROW, "event_id_cnty": "PER101", "event_date": "2020-02-10", "time_precision": "2",
-         "admin1": "Lima Province", "admin2": "", "admin3": "", "geo_precision": "3",
-         "latitude": "-12.05", "longitude": "-77.04", "source": "El Comercio; La Republica"},
-    ]  # fmt: skip
+        {
+            **ACLED_ROW,
+            "event_id_cnty": "PER101",
+            "event_date": "2020-02-10",
+            "time_precision": "2",
+            "admin1": "Lima Province",
+            "admin2": "",
+            "admin3": "",
+            "geo_precision": "3",
+            "latitude": "-12.05",
+            "longitude": "-77.04",
+            "source": "El Comercio; La Republica",
+        },
+    ]
     path = data_dir.parent / "acled.csv"
     path.write_bytes(acled_csv(rows))
     report = ingest.load_upload(path.read_bytes(), path.name, acled_event_type="airstrip_destroyed")
@@ -458,8 +786,14 @@ def test_acled_export_maps_onto_events(data_dir, capsys):
         "Police disabled a clandestine airstrip. [ACLED: Strategic developments / Looting/property destruction; "
         "Codo del Pozuzo]"
     )
-    code, out, _err = cli(capsys, path, "--acled-event-type", "airstrip_destroyed",
-                          "--acled-source-url", "https://acleddata.com/data-export-tool/")  # fmt: skip
+    code, out, _err = cli(
+        capsys,
+        path,
+        "--acled-event-type",
+        "airstrip_destroyed",
+        "--acled-source-url",
+        "https://acleddata.com/data-export-tool/",
+    )
     assert code == 0, out
     db = Database(data_dir / "built")
     f = Filters(first_month=dt.date(2020, 1, 1), last_month=dt.date(2020, 2, 1), provenances=("reported",))
@@ -480,14 +814,30 @@ def test_template_round_trips_through_import_and_the_data_page_export(data_dir, 
     db = Database(data_dir / "built")
     f = Filters(first_month=dt.date(2014, 1, 1), last_month=dt.date(2017, 12, 1), provenances=("reported",))
     rows = events_for_export(db, f)
-    meta = ExportMeta(view_link="http://localhost/?v=" + version, data_version=version, filters={}, provenance_note="")
+    meta = ExportMeta(
+        view_link="http://localhost/?v=" + version, data_version=version, filters={}, provenance_note=""
+    )
     exported = csv_bytes(rows, meta)
     back = pd.read_csv(io.BytesIO(exported), encoding="utf-8-sig", dtype=str, keep_default_na=False)
     back = back[back["event_id"].str.startswith("example-")].reset_index(drop=True)
     assert list(back.columns[: len(EVENT_COLUMNS)]) == list(EVENT_COLUMNS)
     expected = pd.DataFrame(list(ingest.TEMPLATE_ROWS))
-    for col in ("event_id", "date", "date_end", "count", "region", "area", "province", "district",
-                "event_type", "route", "date_precision", "geo_precision", "provenance", "notes"):  # fmt: skip
+    for col in (
+        "event_id",
+        "date",
+        "date_end",
+        "count",
+        "region",
+        "area",
+        "province",
+        "district",
+        "event_type",
+        "route",
+        "date_precision",
+        "geo_precision",
+        "provenance",
+        "notes",
+    ):
         assert list(back[col]) == list(expected.sort_values("date")[col]), col  # export is by date
     assert [float(x) for x in back["lat"] if x] == [-9.38]
     # their citations are in the sources table the Data page shows
@@ -538,8 +888,11 @@ def test_append_adds_and_replace_replaces_only_imported_rows(data_dir, capsys, t
     assert set(built_events(data_dir)["event_id"]) == sourced | {"t-3"}
     assert len(manifest_files(data_dir)) == 1
     on_disk = sorted(p.name for p in (data_dir / "imported").glob("events-*.parquet"))
-    kept = {f["events"] for files in [ingest.read_import_manifest()["files"], *ingest.read_import_manifest()["history"]]
-            for f in files}  # fmt: skip
+    kept = {
+        f["events"]
+        for files in [ingest.read_import_manifest()["files"], *ingest.read_import_manifest()["history"]]
+        for f in files
+    }
     assert set(on_disk) == kept  # files of states no longer reachable are deleted
 
 
@@ -551,8 +904,10 @@ def test_append_refuses_an_imported_id_with_other_values(data_dir, capsys, tmp_p
     path.write_bytes(to_csv([{**GOOD, "count": "5"}]))
     code, out, _err = cli(capsys, path)
     assert code == ingest.EXIT_INVALID
-    assert ("  row 2, column event_id: 't-1' is already imported with different values; give this row another "
-            "event_id, or import with --replace to replace the earlier imports") in out.splitlines()  # fmt: skip
+    assert (
+        "  row 2, column event_id: 't-1' is already imported with different values; give this row another "
+        "event_id, or import with --replace to replace the earlier imports"
+    ) in out.splitlines()
     assert tree_digest(data_dir) == before
     assert cli(capsys, path, "--replace")[0] == 0  # replacing is how a row is corrected
     assert built_events(data_dir).set_index("event_id").loc["t-1", "count"] == 5
@@ -584,14 +939,23 @@ def test_rollback_restores_the_data_version_and_the_manifest(data_dir, capsys, t
 
 def test_skip_invalid_imports_valid_rows_and_writes_the_rejects(data_dir, capsys, tmp_path):
     path = tmp_path / "mixed.csv"
-    path.write_bytes(to_csv([GOOD, {**GOOD, "event_id": "t-2", "region": "Atlantis"},
-                             {**GOOD, "event_id": "t-3", "date": "2016-10-01"}]))  # fmt: skip
+    path.write_bytes(
+        to_csv(
+            [
+                GOOD,
+                {**GOOD, "event_id": "t-2", "region": "Atlantis"},
+                {**GOOD, "event_id": "t-3", "date": "2016-10-01"},
+            ]
+        )
+    )
     code, out, _err = cli(capsys, path, "--skip-invalid")
     assert code == 0, out
     assert "2 new rows" in out
     rejects = pd.read_csv(tmp_path / "mixed.csv.rejects.csv", encoding="utf-8-sig", dtype=str)
     assert list(rejects.columns) == list(ingest.PROBLEM_COLUMNS)
-    assert rejects[["row", "column", "value", "reason"]].values.tolist() == [["3", "region", "Atlantis", "unknown region"]]
+    assert rejects[["row", "column", "value", "reason"]].values.tolist() == [
+        ["3", "region", "Atlantis", "unknown region"]
+    ]
     assert {"t-1", "t-3"} <= set(built_events(data_dir)["event_id"])
     assert "t-2" not in set(built_events(data_dir)["event_id"])
 
@@ -657,10 +1021,19 @@ def test_commit_refuses_an_invalid_report(data_dir):
 
 def test_imported_sources_join_the_sources_table_and_sourced_ones_win(tmp_path):
     imported = tmp_path / "sources-x.parquet"
-    frame = pd.DataFrame({"source_id": ["fx-insight", "imp-src-1"], "title": ["Not the fixture", "Mine"],
-                          "publisher": ["P", "P"], "date": ["2020", "2020"], "url": ["https://a.b/c", "https://a.b/d"]})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "source_id": ["fx-insight", "imp-src-1"],
+            "title": ["Not the fixture", "Mine"],
+            "publisher": ["P", "P"],
+            "date": ["2020", "2020"],
+            "url": ["https://a.b/c", "https://a.b/d"],
+        }
+    )
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), imported)
-    spec = build_mod.BuildSpec(sourced=FIXTURE_SOURCED, out=tmp_path / "built", simulate=False, extra_sources=(imported,))
+    spec = build_mod.BuildSpec(
+        sourced=FIXTURE_SOURCED, out=tmp_path / "built", simulate=False, extra_sources=(imported,)
+    )
     version = build_mod.build(spec, log=lambda *_: None)
     sources = pd.read_parquet(tmp_path / "built" / version / "sources.parquet").set_index("source_id")
     assert sources.loc["fx-insight", "title"] == "Fixture source: drug flights shift north"
@@ -679,14 +1052,19 @@ def test_templates_list_columns_and_allowed_values():
     notes = [r[header.index("notes")] for r in rows]
     assert len(rows) == 2 and all(n.startswith("EXAMPLE ROW") for n in notes)
     committed = ROOT / "data" / "templates" / "pistas-template.csv"
-    assert committed.read_bytes() == ingest.template_csv(), "regenerate: python -m lib.ingest --write-template"
+    assert committed.read_bytes() == ingest.template_csv(), (
+        "regenerate: python -m lib.ingest --write-template"
+    )
 
 
 def test_row_keys_column_by_column_equal_the_row_key_derived_ids_depend_on(data_dir):
     # Derived event_ids hash these keys: a file imported before the column-wise checks must
     # get the same ids now, or importing it again would add its rows twice.
-    rows = [{**GOOD, "event_id": "", "lat": "-0.0", "lon": "-75.0", "kg": "0"}, {**GOOD, "event_id": "", "count": "3"},
-            {**GOOD, "event_id": "x-9", "region": "", "lat": "", "lon": ""}]  # fmt: skip
+    rows = [
+        {**GOOD, "event_id": "", "lat": "-0.0", "lon": "-75.0", "kg": "0"},
+        {**GOOD, "event_id": "", "count": "3"},
+        {**GOOD, "event_id": "x-9", "region": "", "lat": "", "lon": ""},
+    ]
     report = ingest.load_upload(to_csv(rows), "keys.csv")
     frame = report.valid
     assert len(frame) == 3, report.messages()

@@ -50,7 +50,10 @@ def test_a_row_wider_than_the_column_limit_is_refused():
     wide = ",".join(f"c{i}" for i in range(ingest.MAX_COLUMNS + 1)).encode() + b"\n" + b"x\n"
     report = refused(wide, "wide.csv")
     assert report.fatal_reason == ingest.TOO_MANY_COLUMNS
-    assert report.fatal == f"too many columns: row 1 of 'wide.csv' has {ingest.MAX_COLUMNS + 1} columns; the limit is 100"
+    assert (
+        report.fatal
+        == f"too many columns: row 1 of 'wide.csv' has {ingest.MAX_COLUMNS + 1} columns; the limit is 100"
+    )
 
 
 def test_a_tiny_parquet_of_2m_identical_rows_is_refused_from_its_footer():
@@ -77,7 +80,9 @@ def test_a_zip_bomb_workbook_is_refused_from_its_zip_directory(bomb):
     assert len(bomb) < 5 * 2**20
     report = refused(bomb, "bomb.xlsx")
     assert report.fatal_reason == ingest.TOO_LARGE
-    assert re.fullmatch(r"too large: 'bomb\.xlsx' unpacks to 31\d\.\d MB of XML; the limit is 256\.0 MB", report.fatal)
+    assert re.fullmatch(
+        r"too large: 'bomb\.xlsx' unpacks to 31\d\.\d MB of XML; the limit is 256\.0 MB", report.fatal
+    )
 
 
 def test_a_workbook_stops_at_the_row_limit_while_it_is_read():
@@ -86,7 +91,10 @@ def test_a_workbook_stops_at_the_row_limit_while_it_is_read():
     # one: a cost bounded by the XML limit, hence a small sheet here.)
     report = refused(bench.xlsx_bomb(16 * 2**20), "rows.xlsx", max_rows=1000)
     assert report.fatal_reason == ingest.TOO_MANY_ROWS
-    assert report.fatal == "too many rows: 'rows.xlsx' has more than 1,000 data rows; the limit is 1,000 (split it into smaller files)"
+    assert (
+        report.fatal
+        == "too many rows: 'rows.xlsx' has more than 1,000 data rows; the limit is 1,000 (split it into smaller files)"
+    )
 
 
 def test_a_csv_stops_at_the_row_limit():
@@ -181,4 +189,7 @@ def test_a_workbook_value_past_the_column_limit_is_refused_not_dropped():
     sink = io.BytesIO()
     wb.save(sink)
     report = refused(sink.getvalue(), "wide.xlsx")
-    assert report.fatal == f"too many columns: row 2 of 'wide.xlsx' has {ingest.MAX_COLUMNS + 50} columns; the limit is 100"
+    assert (
+        report.fatal
+        == f"too many columns: row 2 of 'wide.xlsx' has {ingest.MAX_COLUMNS + 50} columns; the limit is 100"
+    )

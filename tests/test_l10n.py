@@ -17,10 +17,17 @@ from lib.state import ViewState
 from tests.conftest import run_page
 
 
-@pytest.mark.parametrize(("value", "digits", "en", "es"), [
-    (3809, 0, "3,809", "3.809"), (1234567, 0, "1,234,567", "1.234.567"), (0.714, 2, "0.71", "0,71"),
-    (5, 1, "5.0", "5,0"), (None, 0, "—", "—"), (float("nan"), 1, "—", "—"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "digits", "en", "es"),
+    [
+        (3809, 0, "3,809", "3.809"),
+        (1234567, 0, "1,234,567", "1.234.567"),
+        (0.714, 2, "0.71", "0,71"),
+        (5, 1, "5.0", "5,0"),
+        (None, 0, "—", "—"),
+        (float("nan"), 1, "—", "—"),
+    ],
+)
 def test_numbers_follow_one_convention_per_language(value, digits, en, es):
     assert l10n.number(value, "en", digits) == en and l10n.number(value, "es", digits) == es
 
@@ -31,7 +38,10 @@ def test_ratios_in_readings_use_the_same_convention():
 
 
 def test_months_and_dates_in_spanish_as_peru_writes_them():
-    assert l10n.month(dt.date(2013, 9, 1), "es") == "set 2013" and l10n.month(dt.date(2013, 7, 1), "en") == "Jul 2013"
+    assert (
+        l10n.month(dt.date(2013, 9, 1), "es") == "set 2013"
+        and l10n.month(dt.date(2013, 7, 1), "en") == "Jul 2013"
+    )
     assert l10n.date(dt.date(2015, 8, 20), "es") == "20 ago 2015"
 
 

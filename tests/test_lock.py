@@ -16,8 +16,10 @@ def pins(text: str) -> dict[str, str]:
     return {re.sub(r"\[.*\]", "", n).lower().replace("_", "-"): v for n, v in PIN.findall(text)}
 
 
-@pytest.mark.parametrize(("asked", "locked"), [("requirements.txt", "requirements.lock"),
-                                               ("requirements-dev.txt", "requirements-dev.lock")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("asked", "locked"),
+    [("requirements.txt", "requirements.lock"), ("requirements-dev.txt", "requirements-dev.lock")],
+)
 def test_every_asked_pin_is_in_the_lock_with_hashes(asked, locked):
     want = pins((ROOT / asked).read_text())
     if asked == "requirements-dev.txt":
@@ -26,4 +28,6 @@ def test_every_asked_pin_is_in_the_lock_with_hashes(asked, locked):
     got = pins(lock)
     assert {n: v for n, v in want.items() if got.get(n) != v} == {}, "run `make lock`"
     blocks = re.split(r"\n(?=[A-Za-z0-9])", lock.split("\n", 2)[2])
-    assert all("--hash=sha256:" in b for b in blocks if PIN.match(b)), "every locked package carries its hashes"
+    assert all("--hash=sha256:" in b for b in blocks if PIN.match(b)), (
+        "every locked package carries its hashes"
+    )

@@ -27,8 +27,14 @@ def test_region_table_is_what_the_map_shades(demo_db):
     table = map_export.region_table(views.direct_query(demo_db), view)
     by_region = q.events_by_region(demo_db, view.filters).set_index("region")["n"]
     assert table.set_index("region")["value"].to_dict() == by_region.to_dict()
-    assert set(table["region"]) <= {"Apurímac", "Ayacucho", "Cusco", "Huancavelica", "Junín", "Nacional"} | set(
-        by_region.index)
+    assert set(table["region"]) <= {
+        "Apurímac",
+        "Ayacucho",
+        "Cusco",
+        "Huancavelica",
+        "Junín",
+        "Nacional",
+    } | set(by_region.index)
 
 
 def test_points_table_holds_the_located_events_in_view(demo_db):
@@ -43,8 +49,10 @@ def test_static_map_draws_every_region_in_the_pages_classes(demo_db, regions):
     query = views.direct_query(demo_db)
     fig = map_export.static_map(query, view, regions)
     rings = sum(sum(1 for x in tr.x if x is None) for tr in fig.data if tr.meta == "region")
-    polygons = sum(len(f["geometry"]["coordinates"]) if f["geometry"]["type"] == "MultiPolygon" else 1
-                   for f in regions.geojson["features"])  # fmt: skip
+    polygons = sum(
+        len(f["geometry"]["coordinates"]) if f["geometry"]["type"] == "MultiPolygon" else 1
+        for f in regions.geojson["features"]
+    )
     assert rings == polygons  # every region drawn, each of its parts once
     classes = [tr.name for tr in fig.data if tr.legendgroup == "shade"]
     assert len(classes) == len(shade_scale(query, view, "whole").bins) + 1  # and "no data"
@@ -67,3 +75,17 @@ def test_map_page_offers_the_image_and_both_tables(demo_data_dir, monkeypatch):
     assert not at.exception
     labels = [b.label for b in at.get("download_button")]
     assert {"Events on the map (CSV)", "Region table (CSV)", "PNG", "SVG"} <= set(labels), labels
+
+
+def test_browser_playback_sends_every_month_once_as_frames(demo_db):
+    view = view_of(demo_db, start="2016-01", end="2016-12")
+    query = views.direct_query(demo_db)
+    fig = map_export.animated_map(query, view)
+    months = [f.name for f in fig.frames]
+    assert months == [f"2016-{m:02d}" for m in range(1, 13)]
+    events = q.events_for_map(demo_db, view.filters)
+    in_june = (events["date"].astype(str).str[:7] == "2016-06").sum()
+    june = next(f for f in fig.frames if f.name == "2016-06")
+    assert len(june.data[0].x) == in_june  # each frame holds exactly its month's located events
+    play = fig.layout.updatemenus[0].buttons[0]
+    assert play.method == "animate" and play.args[1]["frame"]["duration"] == 300

@@ -52,9 +52,17 @@ def test_centroid_fallback_without_boundaries(monkeypatch, tmp_path):
     assert layer["@@type"] == "ScatterplotLayer" and len(layer["data"]) == 25
 
 
-@pytest.mark.parametrize("params", [{"layer": "hex", "colour": "route"}, {"split": "1", "window": "12"},
-                                    {"shade": "change"}, {"shade": "coca"}, {"month": "2014-02"},
-                                    {"layer": "<img src=x onerror=alert(1)>", "basemap": "javascript:1"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"layer": "hex", "colour": "route"},
+        {"split": "1", "window": "12"},
+        {"shade": "change"},
+        {"shade": "coca"},
+        {"month": "2014-02"},
+        {"layer": "<img src=x onerror=alert(1)>", "basemap": "javascript:1"},
+    ],
+)
 def test_map_variants_run(params):
     at = run_map(params)
     assert not at.exception
@@ -177,7 +185,9 @@ def sourced_data_dir(tmp_path_factory):
     from lib.build import BuildSpec, build
 
     root = tmp_path_factory.mktemp("sourced-data")
-    build(BuildSpec(sourced=ROOT / "data" / "sourced", out=root / "built", simulate=False), log=lambda *_: None)
+    build(
+        BuildSpec(sourced=ROOT / "data" / "sourced", out=root / "built", simulate=False), log=lambda *_: None
+    )
     return root
 
 
@@ -186,13 +196,22 @@ def zone_layer(at: AppTest) -> dict:
 
 
 # Hand-checked against data/sourced/coca.csv (level=zone, series=DEVIDA).
-@pytest.mark.parametrize(("year", "zone", "label"), [
-    (2023, "VRAEM", "38,253 ha (2023), pipaber/xgboost_deforestation (GitHub)"),  # C178
-    (2022, "VRAEM", "35,106 ha (2022), Lampadia | 35,709 ha (2022), El Búho"),  # C024 and C025, never averaged
-    (2024, "Tigre", "76 ha (2024), pipaber/xgboost_deforestation (GitHub)"),  # C176
-    (2018, "Aguaytía", "1,517 ha (2018), pipaber/xgboost_deforestation (GitHub)"),  # C062
-])  # fmt: skip
-def test_coca_zone_circles_carry_the_years_hectares(sourced_data_dir, monkeypatch, year, zone, label, no_network):
+@pytest.mark.parametrize(
+    ("year", "zone", "label"),
+    [
+        (2023, "VRAEM", "38,253 ha (2023), pipaber/xgboost_deforestation (GitHub)"),  # C178
+        (
+            2022,
+            "VRAEM",
+            "35,106 ha (2022), Lampadia | 35,709 ha (2022), El Búho",
+        ),  # C024 and C025, never averaged
+        (2024, "Tigre", "76 ha (2024), pipaber/xgboost_deforestation (GitHub)"),  # C176
+        (2018, "Aguaytía", "1,517 ha (2018), pipaber/xgboost_deforestation (GitHub)"),  # C062
+    ],
+)
+def test_coca_zone_circles_carry_the_years_hectares(
+    sourced_data_dir, monkeypatch, year, zone, label, no_network
+):
     monkeypatch.setenv("PISTAS_DATA_DIR", str(sourced_data_dir))
     at = run_map({"shade": "coca", "end": f"{year}-12", "data": "reported"})
     assert not at.exception
@@ -218,17 +237,20 @@ def test_coca_zone_sizes_follow_hectares(sourced_data_dir):
     assert list(map_view.coca_zones(query, 2022)["hectares"]) == sorted(both["hectares"], reverse=True)
 
 
-@pytest.mark.parametrize(("objects", "region"), [
-    ({"regions": [{"type": "Feature", "properties": {"k": "r", "name": "Loreto"}}]}, "Loreto"),
-    ({"regions": [{"k": "r", "name": "Puno", "p": [-70.0, -15.0]}]}, "Puno"),  # centroid marker
-    ({"events-seizure": [{"k": "e", "p": [-74.22, -13.16], "n": 1}]}, "Ayacucho"),  # a point, points view
-    ({"recurrent-strips": [{"k": "s", "p": [-74.55, -8.38]}]}, "Ucayali"),  # Pucallpa
-    ({"coca-zones": [{"k": "z", "name": "VRAEM", "p": [-73.6521, -12.272]}]}, "VRAEM"),  # the area
-    ({"coca-zones": [{"k": "z", "name": "Callería", "p": [-74.0591, -8.672]}]}, "Ucayali"),
-    ({"events-seizure": [{"k": "e", "p": [-60.0, -13.0]}]}, None),  # Brazil
-    ({"events-seizure": [{"k": "e"}]}, None),
-    ({}, None),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("objects", "region"),
+    [
+        ({"regions": [{"type": "Feature", "properties": {"k": "r", "name": "Loreto"}}]}, "Loreto"),
+        ({"regions": [{"k": "r", "name": "Puno", "p": [-70.0, -15.0]}]}, "Puno"),  # centroid marker
+        ({"events-seizure": [{"k": "e", "p": [-74.22, -13.16], "n": 1}]}, "Ayacucho"),  # a point, points view
+        ({"recurrent-strips": [{"k": "s", "p": [-74.55, -8.38]}]}, "Ucayali"),  # Pucallpa
+        ({"coca-zones": [{"k": "z", "name": "VRAEM", "p": [-73.6521, -12.272]}]}, "VRAEM"),  # the area
+        ({"coca-zones": [{"k": "z", "name": "Callería", "p": [-74.0591, -8.672]}]}, "Ucayali"),
+        ({"events-seizure": [{"k": "e", "p": [-60.0, -13.0]}]}, None),  # Brazil
+        ({"events-seizure": [{"k": "e"}]}, None),
+        ({}, None),
+    ],
+)
 def test_any_pick_gives_the_region_under_it(objects, region):
     from lib import geo, map_view
 
@@ -260,7 +282,9 @@ def test_legend_svgs_are_well_formed_xml(note):
 
     from lib import map_view
 
-    svg = map_view.legend_svg("hectáreas & <coca>", [((1, 2, 3), "a < b"), ("ring", (4, 5, 6), "anillo")], note=note)
+    svg = map_view.legend_svg(
+        "hectáreas & <coca>", [((1, 2, 3), "a < b"), ("ring", (4, 5, 6), "anillo")], note=note
+    )
     root = ET.fromstring(svg)
     texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert texts[:3] == ["hectáreas & <coca>", "a < b", "anillo"]

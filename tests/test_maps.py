@@ -246,11 +246,16 @@ def test_carto_basemap_is_the_apps_style_with_carto_raster_tiles_over_a_backgrou
     style = json.loads((REPO / "static" / "carto-style.json").read_text(encoding="utf-8"))
     assert style["version"] == 8
     # offline the background layer still draws (served by the app); the tiles simply do not come
-    assert style["layers"][0] == {"id": "background", "type": "background",
-                                  "paint": {"background-color": "#eceff1"}}  # fmt: skip
+    assert style["layers"][0] == {
+        "id": "background",
+        "type": "background",
+        "paint": {"background-color": "#eceff1"},
+    }
     assert [layer["type"] for layer in style["layers"]] == ["background", "raster"]
-    assert all(u.startswith("https://") and "basemaps.cartocdn.com/light_all/" in u
-               for u in style["sources"]["carto-light"]["tiles"])  # fmt: skip
+    assert all(
+        u.startswith("https://") and "basemaps.cartocdn.com/light_all/" in u
+        for u in style["sources"]["carto-light"]["tiles"]
+    )
     assert "glyphs" not in style and "sprite" not in style  # nothing else fetched
     with pytest.raises(ValueError):
         maps.build_deck([], basemap="satellite")
@@ -457,8 +462,15 @@ def test_region_names_are_drawn_inside_their_regions_with_accents():
 
 
 def test_coca_zone_circles_have_area_in_proportion_to_hectares():
-    zones = pd.DataFrame({"zone": ["VRAEM", "Callería"], "lat": [-12.27, -8.67], "lon": [-73.65, -74.06],
-                          "hectares": [36000.0, 4000.0], "label": ["a", "b"]})  # fmt: skip
+    zones = pd.DataFrame(
+        {
+            "zone": ["VRAEM", "Callería"],
+            "lat": [-12.27, -8.67],
+            "lon": [-73.65, -74.06],
+            "hectares": [36000.0, 4000.0],
+            "label": ["a", "b"],
+        }
+    )
     layer = maps.coca_zone_layer(zones, max_hectares=36000.0, max_radius_m=30000.0)
     assert layer.id == "coca-zones"
     radii = {r["name"]: r["r"] for r in layer.data}

@@ -41,8 +41,13 @@ def test_story_in_spanish():
 
 
 def test_quarterly_sums_months():
-    months = pd.DataFrame({"month": pd.to_datetime(["2015-01-01", "2015-02-01", "2015-04-01"]),
-                           "group": "VRAEM", "n": [1, 2, 5]})  # fmt: skip
+    months = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2015-01-01", "2015-02-01", "2015-04-01"]),
+            "group": "VRAEM",
+            "n": [1, 2, 5],
+        }
+    )
     q = story.quarterly(months)
     assert q["n"].tolist() == [3, 5]
 
@@ -52,7 +57,11 @@ def test_reported_view_draws_sourced_rows_by_year():
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     explorer = next(c for c in charts(at) if "as reported" in c["layout"].get("title", {}).get("text", ""))
-    points = [(x, y, c) for tr in explorer["data"] for x, y, c in zip(tr["x"], tr["y"], tr["customdata"], strict=True)]
+    points = [
+        (x, y, c)
+        for tr in explorer["data"]
+        for x, y, c in zip(tr["x"], tr["y"], tr["customdata"], strict=True)
+    ]
     by_id = {c[2]: (x, y, c[1]) for x, y, c in points}
     # S002: 185 strips in the VRAEM, Jan-Sep 2014: its own point in 2014, with its URL, not summed with A004's 120
     assert by_id["rep-S002"][:2] == (2014, 185)

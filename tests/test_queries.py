@@ -24,22 +24,73 @@ def test_context_spans_the_fixture_months(fixture_db):
     ("state", "expected"),
     [
         # all simulated rows: destroyed s01 s03 s04 s12; strip-A twice; rebuilds after 2 and 5 days
-        ({}, dict(airstrips_destroyed=4, strips_destroyed_more_than_once=1, median_days_to_rebuild=3.5,
-                  flights_detected=4, aircraft_interdicted=0, seizures=6, seized_kg=1000.0, records=14)),
-        ({"areas": ("VRAEM",), "end": "2014-12"},
-         dict(airstrips_destroyed=3, strips_destroyed_more_than_once=1, median_days_to_rebuild=3.5,
-              flights_detected=1, aircraft_interdicted=0, seizures=2, seized_kg=340.0, records=8)),
+        (
+            {},
+            dict(
+                airstrips_destroyed=4,
+                strips_destroyed_more_than_once=1,
+                median_days_to_rebuild=3.5,
+                flights_detected=4,
+                aircraft_interdicted=0,
+                seizures=6,
+                seized_kg=1000.0,
+                records=14,
+            ),
+        ),
+        (
+            {"areas": ("VRAEM",), "end": "2014-12"},
+            dict(
+                airstrips_destroyed=3,
+                strips_destroyed_more_than_once=1,
+                median_days_to_rebuild=3.5,
+                flights_detected=1,
+                aircraft_interdicted=0,
+                seizures=2,
+                seized_kg=340.0,
+                records=8,
+            ),
+        ),
         # a region selects by region: Cusco holds strip-B (s04, s05) and the flight s06
-        ({"areas": ("Cusco",)}, dict(airstrips_destroyed=1, strips_destroyed_more_than_once=0,
-                                     median_days_to_rebuild=5.0, flights_detected=1, aircraft_interdicted=0,
-                                     seizures=0, seized_kg=0.0, records=3)),
+        (
+            {"areas": ("Cusco",)},
+            dict(
+                airstrips_destroyed=1,
+                strips_destroyed_more_than_once=0,
+                median_days_to_rebuild=5.0,
+                flights_detected=1,
+                aircraft_interdicted=0,
+                seizures=0,
+                seized_kg=0.0,
+                records=3,
+            ),
+        ),
         # the route filter keeps seizures on that route; airstrip KPIs leave the view
-        ({"routes": ("river",)}, dict(airstrips_destroyed=None, strips_destroyed_more_than_once=None,
-                                      median_days_to_rebuild=None, flights_detected=None,
-                                      aircraft_interdicted=None, seizures=2, seized_kg=300.0, records=2)),
-        ({"types": ("seizure",), "start": "2016-01", "end": "2016-01"},
-         dict(airstrips_destroyed=None, strips_destroyed_more_than_once=None, median_days_to_rebuild=None,
-              flights_detected=None, aircraft_interdicted=None, seizures=3, seized_kg=650.0, records=3)),
+        (
+            {"routes": ("river",)},
+            dict(
+                airstrips_destroyed=None,
+                strips_destroyed_more_than_once=None,
+                median_days_to_rebuild=None,
+                flights_detected=None,
+                aircraft_interdicted=None,
+                seizures=2,
+                seized_kg=300.0,
+                records=2,
+            ),
+        ),
+        (
+            {"types": ("seizure",), "start": "2016-01", "end": "2016-01"},
+            dict(
+                airstrips_destroyed=None,
+                strips_destroyed_more_than_once=None,
+                median_days_to_rebuild=None,
+                flights_detected=None,
+                aircraft_interdicted=None,
+                seizures=3,
+                seized_kg=650.0,
+                records=3,
+            ),
+        ),
     ],
 )
 def test_simulated_kpis(fixture_db, state, expected):
@@ -63,7 +114,9 @@ def test_reported_facts_overlap_the_view(fixture_db):
 def test_events_by_month_by_area(fixture_db):
     got = q.events_by_month(fixture_db, filters(fixture_db, data="simulated"), by="area")
     assert got[["group", "n"]].groupby("group")["n"].sum().to_dict() == {
-        "VRAEM": 8.0, "Ucayali": 4.0, "Pichis-Palcazú": 4.0,  # s13 counts 3 flights
+        "VRAEM": 8.0,
+        "Ucayali": 4.0,
+        "Pichis-Palcazú": 4.0,  # s13 counts 3 flights
     }
 
 

@@ -29,15 +29,23 @@ def sim(cur, sql, *params):
 
 
 def test_vraem_destroyed_jan_sep_2014_near_185(cur):
-    got = sim(cur, """SELECT sum(n) FROM rollup WHERE provenance = 'simulated' AND area = 'VRAEM'
-                      AND event_type = 'airstrip_destroyed' AND month BETWEEN '2014-01-01' AND '2014-09-01'""")
+    got = sim(
+        cur,
+        """SELECT sum(n) FROM rollup WHERE provenance = 'simulated' AND area = 'VRAEM'
+                      AND event_type = 'airstrip_destroyed' AND month BETWEEN '2014-01-01' AND '2014-09-01'""",
+    )
     assert abs(got - 185) <= 0.15 * 185
 
 
 def air_share(cur, area, year):
-    return sim(cur, """SELECT sum(n) FILTER (WHERE route = 'air') / sum(n) FROM rollup
+    return sim(
+        cur,
+        """SELECT sum(n) FILTER (WHERE route = 'air') / sum(n) FROM rollup
                        WHERE provenance = 'simulated' AND event_type = 'seizure' AND area = ?
-                       AND year(month) = ?""", area, year)
+                       AND year(month) = ?""",
+        area,
+        year,
+    )
 
 
 def test_vraem_air_share_falls_after_the_law(cur):
@@ -46,9 +54,14 @@ def test_vraem_air_share_falls_after_the_law(cur):
 
 
 def river_share(cur, area, month_of_year):
-    return sim(cur, """SELECT sum(n) FILTER (WHERE route = 'river') / sum(n) FROM rollup
+    return sim(
+        cur,
+        """SELECT sum(n) FILTER (WHERE route = 'river') / sum(n) FROM rollup
                        WHERE provenance = 'simulated' AND event_type = 'seizure' AND area = ?
-                       AND month(month) = ?""", area, month_of_year)
+                       AND month(month) = ?""",
+        area,
+        month_of_year,
+    )
 
 
 def test_ucayali_river_share_higher_in_the_rainy_season(cur):
@@ -57,20 +70,31 @@ def test_ucayali_river_share_higher_in_the_rainy_season(cur):
 
 def test_activity_moves_north_after_the_law(cur):
     def count(area, year, event_type):
-        return sim(cur, """SELECT coalesce(sum(n), 0) FROM rollup WHERE provenance = 'simulated' AND area = ?
-                           AND event_type = ? AND year(month) = ?""", area, event_type, year)
+        return sim(
+            cur,
+            """SELECT coalesce(sum(n), 0) FROM rollup WHERE provenance = 'simulated' AND area = ?
+                           AND event_type = ? AND year(month) = ?""",
+            area,
+            event_type,
+            year,
+        )
 
     # Flights measure activity; few of Ucayali's strips are ever found (STRIP_FINDING), so its
     # destroyed strips stay a handful a year even as flights there grow.
     assert count("Ucayali", 2020, "flight_detected") > 3 * count("Ucayali", 2014, "flight_detected")
-    assert count("Pichis-Palcazú", 2019, "airstrip_destroyed") > 3 * count("Pichis-Palcazú", 2014, "airstrip_destroyed")
+    assert count("Pichis-Palcazú", 2019, "airstrip_destroyed") > 3 * count(
+        "Pichis-Palcazú", 2014, "airstrip_destroyed"
+    )
     assert count("VRAEM", 2019, "airstrip_destroyed") < count("VRAEM", 2014, "airstrip_destroyed") / 3
 
 
 def test_pichis_palcazu_flights_2019_within_f011_range(cur):
-    per_month = sim(cur, """SELECT sum(n) / 12 FROM rollup WHERE provenance = 'simulated'
+    per_month = sim(
+        cur,
+        """SELECT sum(n) / 12 FROM rollup WHERE provenance = 'simulated'
                             AND area = 'Pichis-Palcazú' AND event_type = 'flight_detected'
-                            AND year(month) = 2019""")
+                            AND year(month) = 2019""",
+    )
     assert 15 <= per_month <= 21
 
 
@@ -82,7 +106,9 @@ def test_strips_are_rebuilt_within_days_and_destroyed_again(cur):
 
 
 def test_simulated_rows_say_so(cur):
-    assert sim(cur, "SELECT count(*) FROM events WHERE provenance = 'simulated' AND source_id IS NOT NULL") == 0
+    assert (
+        sim(cur, "SELECT count(*) FROM events WHERE provenance = 'simulated' AND source_id IS NOT NULL") == 0
+    )
     assert sim(cur, "SELECT count(*) FROM events WHERE provenance NOT IN ('simulated', 'reported')") == 0
 
 

@@ -22,7 +22,9 @@ from lib.schema import (
 )
 
 SOURCED = Path(__file__).parents[1] / "data" / "sourced"
-FACTS_CSV = Path(__file__).parents[2] / "shared" / "facts" / "facts.csv"  # ../shared beside the checkout; used only when present
+FACTS_CSV = (
+    Path(__file__).parents[2] / "shared" / "facts" / "facts.csv"
+)  # ../shared beside the checkout; used only when present
 FILES = (
     "sources.csv",
     "events_reported.csv",
@@ -204,7 +206,15 @@ def test_rebuilt_strips(events):
 
 def test_policies_vocabulary(policies):
     assert policies.index.is_unique
-    assert set(policies["kind"]) <= {"law", "regulation", "operation", "agreement", "programme", "meeting", "ruling"}
+    assert set(policies["kind"]) <= {
+        "law",
+        "regulation",
+        "operation",
+        "agreement",
+        "programme",
+        "meeting",
+        "ruling",
+    }
     assert set(policies["date_precision"]) <= set(DATE_PRECISIONS)
     assert policies["date"].str.fullmatch(ISO_DATE).all()
     assert (policies["title_es"] != "").all() and (policies["title_en"] != "").all()
@@ -275,7 +285,9 @@ def test_coca_series_kept_apart():
     year = coca["year"].astype(int)
     hectares = num(coca["hectares"])
     assert (hectares.dropna() > 0).all()
-    assert (coca.loc[hectares.isna(), "derived"] == "no_figure").all(), "only an unmonitored panel cell has no figure"
+    assert (coca.loc[hectares.isna(), "derived"] == "no_figure").all(), (
+        "only an unmonitored panel cell has no figure"
+    )
     assert (year[coca["series"] == "UNODC"] <= 2017).all()
     assert (year[coca["series"] == "DEVIDA"] >= 2018).all()
     assert (coca.loc[coca["level"] == "national", "geography"] == "Perú").all()

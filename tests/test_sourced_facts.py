@@ -27,9 +27,15 @@ PROVINCES_GEOJSON = ROOT.parent / "shared" / "geo" / "peru_provincias_light.geoj
 needs_facts = pytest.mark.skipif(not FACTS_CSV.exists(), reason="shared facts file not available")
 
 TRACED_FILES = (
-    "events_reported.csv", "policies.csv", "route_share_estimates.csv", "flight_estimates.csv", "coca.csv",
-    "places.csv", "eradication.csv", "indicators.csv",
-)  # fmt: skip
+    "events_reported.csv",
+    "policies.csv",
+    "route_share_estimates.csv",
+    "flight_estimates.csv",
+    "coca.csv",
+    "places.csv",
+    "eradication.csv",
+    "indicators.csv",
+)
 DERIVED = {"", "split", "part", "computed", "implied", "qualitative", "no_figure"}
 PANEL_YEARS = range(2018, 2025)
 
@@ -123,8 +129,14 @@ def _figures(name: str, row: pd.Series, unit: str) -> list[float]:
     raise AssertionError(name)
 
 
-NUMERIC_FILES = ("events_reported.csv", "route_share_estimates.csv", "flight_estimates.csv", "coca.csv",
-                 "eradication.csv", "indicators.csv")  # fmt: skip
+NUMERIC_FILES = (
+    "events_reported.csv",
+    "route_share_estimates.csv",
+    "flight_estimates.csv",
+    "coca.csv",
+    "eradication.csv",
+    "indicators.csv",
+)
 
 
 @needs_facts
@@ -212,9 +224,19 @@ def test_conflicts_table(conflicts):
     assert not conflicts.duplicated(["conflict_group", "fact_id"]).any()
     assert (conflicts.groupby("conflict_group").size() >= 2).all()
     assert conflicts["fact_id"].isin(traced_ids()).all()
-    for required in ("airstrips-destroyed-2014", "ucayali-open-strips-2024", "atalaya-strips-2024", "flights-a-year",
-                     "planes-from-bolivia", "air-share-2018", "seizures-2019", "seizures-2020-all-drugs",
-                     "seizures-2020-cocaine", "eradication-2011-2016", "bajo-ucayali-coca-2021"):  # fmt: skip
+    for required in (
+        "airstrips-destroyed-2014",
+        "ucayali-open-strips-2024",
+        "atalaya-strips-2024",
+        "flights-a-year",
+        "planes-from-bolivia",
+        "air-share-2018",
+        "seizures-2019",
+        "seizures-2020-all-drugs",
+        "seizures-2020-cocaine",
+        "eradication-2011-2016",
+        "bajo-ucayali-coca-2021",
+    ):
         assert required in set(conflicts["conflict_group"]), required
 
 
@@ -354,16 +376,43 @@ def test_eradication_table():
 
 
 INDICATOR_METRICS = {
-    "congress_votes_for", "interception_stages", "hostile_aircraft_criterion", "procedures_deadline",
-    "aircraft_shot_down", "air_routes_to_neutralise", "airstrip_size", "airstrip_rebuild_time",
-    "airstrip_destruction_spending", "airstrip_rebuild_effort", "airstrips_by_location", "airstrips_known",
-    "airstrip_destruction_operations", "planes_from_bolivia_share", "aircraft_seized_in_bolivia",
-    "aircraft_wrecks_found", "drugs_incinerated", "drugs_destroyed", "drugs_seized_joint_operations",
-    "seized_share_of_production", "cocaine_exported", "cocaine_flown_out", "drug_load", "flight_logistics",
-    "pilot_fee", "destination_share", "coca_leaf_price", "courier_arrests_bound_for_mexico_share",
-    "coca_leaf_production_share", "coca_area_share", "cocaine_production_potential", "coca_area_special",
-    "coca_extent", "coca_zones_monitored", "coca_area_change", "vraem_extent",
-}  # fmt: skip
+    "congress_votes_for",
+    "interception_stages",
+    "hostile_aircraft_criterion",
+    "procedures_deadline",
+    "aircraft_shot_down",
+    "air_routes_to_neutralise",
+    "airstrip_size",
+    "airstrip_rebuild_time",
+    "airstrip_destruction_spending",
+    "airstrip_rebuild_effort",
+    "airstrips_by_location",
+    "airstrips_known",
+    "airstrip_destruction_operations",
+    "planes_from_bolivia_share",
+    "aircraft_seized_in_bolivia",
+    "aircraft_wrecks_found",
+    "drugs_incinerated",
+    "drugs_destroyed",
+    "drugs_seized_joint_operations",
+    "seized_share_of_production",
+    "cocaine_exported",
+    "cocaine_flown_out",
+    "drug_load",
+    "flight_logistics",
+    "pilot_fee",
+    "destination_share",
+    "coca_leaf_price",
+    "courier_arrests_bound_for_mexico_share",
+    "coca_leaf_production_share",
+    "coca_area_share",
+    "cocaine_production_potential",
+    "coca_area_special",
+    "coca_extent",
+    "coca_zones_monitored",
+    "coca_area_change",
+    "vraem_extent",
+}
 
 
 def test_indicators_table():

@@ -7,11 +7,15 @@ from lib.state import ViewState
 
 
 def test_vraem_jan_sep_2014_is_185(demo_db):
-    f = q.filters_for(ViewState(start="2014-01", end="2014-09", areas=("VRAEM",), data="reported"),
-                      q.data_context(demo_db))
+    f = q.filters_for(
+        ViewState(start="2014-01", end="2014-09", areas=("VRAEM",), data="reported"), q.data_context(demo_db)
+    )
     facts = q.reported_facts(demo_db, f)
-    whole_period = facts[(facts["event_type"] == "airstrip_destroyed")
-                         & (facts["date"] == "2014-01-01") & (facts["date_end"] == "2014-09-30")]
+    whole_period = facts[
+        (facts["event_type"] == "airstrip_destroyed")
+        & (facts["date"] == "2014-01-01")
+        & (facts["date_end"] == "2014-09-30")
+    ]
     assert whole_period["count"].tolist() == [185]
 
 

@@ -31,15 +31,28 @@ PAYLOADS = [
 
 
 def events(notes: list[str]) -> pd.DataFrame:
-    rows = [{c: None for c in EVENT_COLUMNS} | {"event_id": f"e{i}", "provenance": "reported", "notes": n,
-                                                "district": n, "lon": -74.5, "date": dt.date(2016, 9, 3)}
-            for i, n in enumerate(notes)]  # fmt: skip
+    rows = [
+        {c: None for c in EVENT_COLUMNS}
+        | {
+            "event_id": f"e{i}",
+            "provenance": "reported",
+            "notes": n,
+            "district": n,
+            "lon": -74.5,
+            "date": dt.date(2016, 9, 3),
+        }
+        for i, n in enumerate(notes)
+    ]
     return pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
 
 
 def meta() -> ex.ExportMeta:
-    return ex.ExportMeta(view_link="http://localhost/?areas=VRAEM", data_version="abc123", filters={},
-                         provenance_note="reported")  # fmt: skip
+    return ex.ExportMeta(
+        view_link="http://localhost/?areas=VRAEM",
+        data_version="abc123",
+        filters={},
+        provenance_note="reported",
+    )
 
 
 def csv_cells(blob: bytes) -> pd.DataFrame:
@@ -93,7 +106,9 @@ def test_xlsx_has_the_codebook_sheet_in_both_languages():
 
 def test_bundle_holds_the_codebook_and_is_dated_at_export(fixture_db):
     view = views.View(ViewState(), q.data_context(fixture_db), "en")
-    archive = zipfile.ZipFile(io.BytesIO(views.bundle(fixture_db, view, version="abc123", link="http://localhost/")))
+    archive = zipfile.ZipFile(
+        io.BytesIO(views.bundle(fixture_db, view, version="abc123", link="http://localhost/"))
+    )
     book = csv_cells(archive.read("codebook.csv"))
     assert book["column"].tolist() == codebook.frame()["column"].tolist()
     years = {info.date_time[0] for info in archive.infolist()}

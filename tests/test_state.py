@@ -20,19 +20,32 @@ def sorted_tuple(values):
 def view_states(draw):
     start = draw(st.sampled_from(MONTHS[:-1]))
     end = draw(st.one_of(st.none(), st.sampled_from([m for m in MONTHS[:-1] if m >= start])))
-    month = draw(st.one_of(st.none(), st.sampled_from([m for m in MONTHS if start <= m <= (end or MONTHS[-1])])))
+    month = draw(
+        st.one_of(st.none(), st.sampled_from([m for m in MONTHS if start <= m <= (end or MONTHS[-1])]))
+    )
     return ViewState(
-        start=start, end=end, month=month,
-        areas=draw(sorted_tuple(PLACES)), types=draw(sorted_tuple(EVENT_TYPES)),
-        routes=draw(sorted_tuple(ROUTES)), data=draw(st.sampled_from(["all", "reported", "simulated"])),
-        metric=draw(st.sampled_from(EVENT_TYPES)), by=draw(st.sampled_from(["area", "region"])),
-        policy=draw(st.sampled_from(CTX.policies)), window=draw(st.integers(3, 120)),
-        treated=draw(sorted_tuple(AREAS)), control=draw(sorted_tuple(AREAS)),
-        layer=draw(st.sampled_from(["points", "hex"])), basemap=draw(st.sampled_from(["carto", "none"])),
-        colour=draw(st.sampled_from(["event_type", "route"])), page=draw(st.integers(1, 500)),
-        shade=draw(st.sampled_from(["events", "destroyed", "coca", "change"])), split=draw(st.booleans()),
-        lang=draw(st.sampled_from([None, "en", "es"])), present=draw(st.booleans()),
-    )  # fmt: skip
+        start=start,
+        end=end,
+        month=month,
+        areas=draw(sorted_tuple(PLACES)),
+        types=draw(sorted_tuple(EVENT_TYPES)),
+        routes=draw(sorted_tuple(ROUTES)),
+        data=draw(st.sampled_from(["all", "reported", "simulated"])),
+        metric=draw(st.sampled_from(EVENT_TYPES)),
+        by=draw(st.sampled_from(["area", "region"])),
+        policy=draw(st.sampled_from(CTX.policies)),
+        window=draw(st.integers(3, 120)),
+        treated=draw(sorted_tuple(AREAS)),
+        control=draw(sorted_tuple(AREAS)),
+        layer=draw(st.sampled_from(["points", "hex"])),
+        basemap=draw(st.sampled_from(["carto", "none"])),
+        colour=draw(st.sampled_from(["event_type", "route"])),
+        page=draw(st.integers(1, 500)),
+        shade=draw(st.sampled_from(["events", "destroyed", "coca", "change"])),
+        split=draw(st.booleans()),
+        lang=draw(st.sampled_from([None, "en", "es"])),
+        present=draw(st.booleans()),
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -92,10 +105,33 @@ def test_end_at_the_last_month_is_written_as_latest():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(["start", "end", "areas", "types", "routes", "data", "metric", "by",
-                                        "policy", "window", "treated", "control", "layer", "month", "page",
-                                        "lang", "present", "zzz"]),
-                       st.text(max_size=80)))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "start",
+                "end",
+                "areas",
+                "types",
+                "routes",
+                "data",
+                "metric",
+                "by",
+                "policy",
+                "window",
+                "treated",
+                "control",
+                "layer",
+                "month",
+                "page",
+                "lang",
+                "present",
+                "zzz",
+            ]
+        ),
+        st.text(max_size=80),
+    )
+)
 def test_any_query_parses_without_raising_and_canonicalises(params):
     state, problems = ViewState.from_query(params, CTX)
     again, more = ViewState.from_query(state.to_query(), CTX)

@@ -38,12 +38,15 @@ def test_a_valid_upload_is_explored_and_another_session_does_not_see_it(fixture_
     assert not one.exception
     # The summary is Markdown with the file's name escaped (lib.i18n.plain): compare what is read.
     assert [re.sub(r"\\(.)", r"\1", s.value) for s in one.success] == [
-        "mine.csv: Pistas table, 2 rows read: 2 new and valid, 0 invalid, 0 already in the data."]
+        "mine.csv: Pistas table, 2 rows read: 2 new and valid, 0 invalid, 0 already in the data."
+    ]
     assert any(c.proto.id for c in one.get("plotly_chart"))  # the upload's chart is drawn
     other.run()
     assert not other.exception
     assert "upload_report" not in other.session_state
-    assert not other.get("plotly_chart") or all("upload" not in str(c.proto.id) for c in other.get("plotly_chart"))
+    assert not other.get("plotly_chart") or all(
+        "upload" not in str(c.proto.id) for c in other.get("plotly_chart")
+    )
     assert tree_digest(fixture_data_dir) == before  # nothing written anywhere
 
 
@@ -56,14 +59,17 @@ def test_a_broken_upload_gets_a_specific_report(fixture_data_dir):
     assert not at.exception
     assert any("1 invalid" in w.value and "unknown region 1" in w.value for w in at.warning)
     problems = next(d.value for d in at.dataframe if "Message" in d.value.columns)  # headings in words
-    assert "row 2, column date: 'x' is not a date (use YYYY-MM-DD, DD/MM/YYYY or an Excel date)" in problems[
-        "Message"
-    ].tolist()
+    assert (
+        "row 2, column date: 'x' is not a date (use YYYY-MM-DD, DD/MM/YYYY or an Excel date)"
+        in problems["Message"].tolist()
+    )
 
 
 def test_an_unreadable_file_is_a_clear_error():
     at = data_page()
-    at.file_uploader(key="upload_file").set_value(("junk.xlsx", b"this is not a spreadsheet", "application/octet-stream"))
+    at.file_uploader(key="upload_file").set_value(
+        ("junk.xlsx", b"this is not a spreadsheet", "application/octet-stream")
+    )
     at.run()
     assert not at.exception
     assert at.error and "xlsx" in at.error[0].value.lower()

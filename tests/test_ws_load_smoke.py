@@ -43,6 +43,7 @@ def run_coroutine(coro):
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
 
+
 pytestmark = pytest.mark.timeout(120)
 
 VIEWS = [
@@ -130,7 +131,9 @@ def _get(url: str, **headers) -> tuple[int, dict, bytes]:
 def _inline_script_hashes() -> set[str]:
     html = (Path(streamlit.__file__).parent / "static" / "index.html").read_text()
     scripts = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, re.S)
-    return {"'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'" for s in scripts}
+    return {
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'" for s in scripts
+    }
 
 
 def test_nginx_hardening(server, tmp_path):
@@ -139,7 +142,12 @@ def test_nginx_hardening(server, tmp_path):
     proxy = Proxy([server], tmp_path)
     try:
         assert _get(f"{proxy.base}/_stcore/health")[0] == 200
-        for path in ("/_stcore/metrics", "/_stcore/metrics/", "/_stcore/agent/openapi.json", "//_stcore/metrics"):
+        for path in (
+            "/_stcore/metrics",
+            "/_stcore/metrics/",
+            "/_stcore/agent/openapi.json",
+            "//_stcore/metrics",
+        ):
             status, headers, _ = _get(proxy.base + path)
             assert status == 404, path
             assert "frame-ancestors 'none'" in headers.get("content-security-policy", ""), path
@@ -167,8 +175,10 @@ def test_nginx_hardening(server, tmp_path):
 def test_one_upload_limit():
     from lib import ingest
 
-    mb = {tomllib.loads((ROOT / p).read_text())["server"]["maxUploadSize"]
-          for p in (".streamlit/config.toml", "deploy/streamlit.toml")}  # fmt: skip
+    mb = {
+        tomllib.loads((ROOT / p).read_text())["server"]["maxUploadSize"]
+        for p in (".streamlit/config.toml", "deploy/streamlit.toml")
+    }
     assert len(mb) == 1, f"maxUploadSize differs between the configs: {mb}"
     (mb,) = mb
     nginx = re.search(r"client_max_body_size\s+(\d+)m;", (ROOT / "deploy" / "nginx.conf").read_text())

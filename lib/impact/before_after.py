@@ -141,7 +141,6 @@ def _rate_ratio(
     }
 
 
-
 def _robust_ratio(y: np.ndarray, m: np.ndarray, policy: int) -> dict[str, float]:
     """After/before rate ratio with the correlation- and dispersion-robust interval."""
     post = (m >= policy).astype(float)

@@ -98,10 +98,14 @@ def policy_study(
     treated_series = _summed(counts, treated_t, ", ".join(treated_t))
     treated_effect = _its(", ".join(treated_t), treated_series, policy_date, window, **kw)
     # Only the treated area's bands are drawn; the others need their estimates.
-    others = tuple(_its(a, counts[counts["area"] == a], policy_date, window, bands=False, **kw) for a in others_list)
-    net = _its("all areas", _summed(counts, tuple(areas), "all areas"), policy_date, window, bands=False, **kw) \
-        if others_list \
-        else Attempt("all areas", None, "no_other_areas", "There are no other areas to add up.")  # fmt: skip
+    others = tuple(
+        _its(a, counts[counts["area"] == a], policy_date, window, bands=False, **kw) for a in others_list
+    )
+    net = (
+        _its("all areas", _summed(counts, tuple(areas), "all areas"), policy_date, window, bands=False, **kw)
+        if others_list
+        else Attempt("all areas", None, "no_other_areas", "There are no other areas to add up.")
+    )
     by_area = {a.label: a for a in others}
     if control:
         chosen = tuple(c for c in dict.fromkeys(control) if c not in treated_t)
@@ -116,10 +120,14 @@ def policy_study(
     if did.ok and forced:
         res = did.result
         did = Attempt(did.label, _with_caveat(res, "control_moved"))
-    scan = _sensitivity(counts, treated_series, treated_t, chosen, policy_date, **kw) if sensitivity else \
-        pd.DataFrame(columns=["design", "window", "estimate", "ci_low", "ci_high"])  # fmt: skip
-    return ImpactStudy(treated_t, window, treated_effect, others, net, did, chosen,
-                       moved_out, unchecked, forced, scan)  # fmt: skip
+    scan = (
+        _sensitivity(counts, treated_series, treated_t, chosen, policy_date, **kw)
+        if sensitivity
+        else pd.DataFrame(columns=["design", "window", "estimate", "ci_low", "ci_high"])
+    )
+    return ImpactStudy(
+        treated_t, window, treated_effect, others, net, did, chosen, moved_out, unchecked, forced, scan
+    )
 
 
 def _summed(counts: pd.DataFrame, areas: tuple[str, ...], name: str) -> pd.DataFrame:
@@ -140,10 +148,14 @@ def _did(counts, treated, control, policy_date, window, moved_out, unchecked, **
     label = ", ".join(treated)
     if not control:
         why = ", ".join([*moved_out, *unchecked]) or "none"
-        return Attempt(label, None, "no_clean_control",
-                       "Every other area's own series breaks at the policy date or could not be checked "
-                       f"({why}), so no comparison area is left that the policy did not move; the "
-                       "difference-in-differences is not shown. Name comparison areas to force it.")  # fmt: skip
+        return Attempt(
+            label,
+            None,
+            "no_clean_control",
+            "Every other area's own series breaks at the policy date or could not be checked "
+            f"({why}), so no comparison area is left that the policy did not move; the "
+            "difference-in-differences is not shown. Name comparison areas to force it.",
+        )
     try:
         return Attempt(label, difference_in_differences(counts, treated, control, policy_date, window, **kw))
     except ImpactError as exc:
@@ -175,15 +187,26 @@ def _sensitivity(counts, treated_series, treated, control, policy_date, **kw) ->
     rows = []
     for w in (_SCAN_REFERENCE_WINDOW, *(w for w in SENSITIVITY_WINDOWS if w != _SCAN_REFERENCE_WINDOW)):
         try:
-            its = interrupted_time_series(treated_series, policy_date, w, bands=False, correlation=its_corr, **kw)
+            its = interrupted_time_series(
+                treated_series, policy_date, w, bands=False, correlation=its_corr, **kw
+            )
             rows.append(("its", w, its.effect, *its.effect_ci))
             its_corr = its_corr or its.correlation
         except ImpactError:
             pass
         if control:
             try:
-                did = difference_in_differences(counts, treated, control, policy_date, w, placebos=False,
-                                                diagnostics=False, correlation=did_corr, **kw)  # fmt: skip
+                did = difference_in_differences(
+                    counts,
+                    treated,
+                    control,
+                    policy_date,
+                    w,
+                    placebos=False,
+                    diagnostics=False,
+                    correlation=did_corr,
+                    **kw,
+                )
                 rows.append(("did", w, did.rate_ratio, *did.ci))
                 did_corr = did_corr or did.correlation
             except ImpactError:

@@ -108,8 +108,16 @@ def difference_in_differences(
         )
     if not isinstance(bin_months, int) or bin_months < 1:
         raise ImpactError("bad_input", "bin_months must be a whole number ≥ 1.")
-    panel, win = _prepare(counts, policy_date, window, coverage, DID_MIN_SIDE_MONTHS,
-                          areas=[*treated_t, *control_t], full=True, absent=absent)  # fmt: skip
+    panel, win = _prepare(
+        counts,
+        policy_date,
+        window,
+        coverage,
+        DID_MIN_SIDE_MONTHS,
+        areas=[*treated_t, *control_t],
+        full=True,
+        absent=absent,
+    )
     caveats: list[str] = ["window_past_data"] if win.clipped else []
     core = _core(panel, treated_t, control_t, win.policy, win.start, win.end, correlation=correlation)
     corr = (core.fit.corr_share, core.fit.corr_decay)
@@ -250,8 +258,17 @@ def _core(panel, treated, control, policy: int, start: int, end: int, robust: bo
 def _bin_row(b: int, win: _Window, bin_months: int, ratio: float, low: float, high: float, reference: bool):
     first = max(win.policy + b * bin_months, win.start)
     last = min(win.policy + (b + 1) * bin_months - 1, win.end)
-    return {"bin": b, "month_start": _ts(first), "rel_start": first - win.policy, "rel_end": last - win.policy,
-            "rate_ratio": ratio, "ci_low": low, "ci_high": high, "reference": reference, "lead": b < 0}  # fmt: skip
+    return {
+        "bin": b,
+        "month_start": _ts(first),
+        "rel_start": first - win.policy,
+        "rel_end": last - win.policy,
+        "rate_ratio": ratio,
+        "ci_low": low,
+        "ci_high": high,
+        "reference": reference,
+        "lead": b < 0,
+    }
 
 
 def _event_study(panel, treated, control, win: _Window, bin_months: int, corr):
@@ -260,7 +277,9 @@ def _event_study(panel, treated, control, win: _Window, bin_months: int, corr):
     is_treated = rows["area"].isin(treated).to_numpy()
     bins = np.floor_divide(rows["m"].to_numpy() - win.policy, bin_months)
     y = rows["n"].to_numpy(dtype=float)
-    all_bins = sorted(set(np.floor_divide(np.arange(win.start, win.end + 1) - win.policy, bin_months).tolist()))
+    all_bins = sorted(
+        set(np.floor_divide(np.arange(win.start, win.end + 1) - win.policy, bin_months).tolist())
+    )
     no_treated = {b for b in all_bins if y[is_treated & (bins == b)].sum() == 0}
     no_control = {b for b in all_bins if y[~is_treated & (bins == b)].sum() == 0}
     empty = no_treated | no_control
@@ -277,8 +296,11 @@ def _event_study(panel, treated, control, win: _Window, bin_months: int, corr):
         return pd.DataFrame(empty_rows), nan, [*caveats, "no_pretrend_test"]
     reference = -1 if -1 in pre_bins else max(pre_bins)
     estimated = [b for b in all_bins if b != reference and b not in empty]
-    extra = np.column_stack([(is_treated & (bins == b)).astype(float) for b in estimated]) if estimated else \
-        np.empty((len(y), 0))  # fmt: skip
+    extra = (
+        np.column_stack([(is_treated & (bins == b)).astype(float) for b in estimated])
+        if estimated
+        else np.empty((len(y), 0))
+    )
     fit = fit_counts(y, _fe_design(rows, extra), rows["area"].to_numpy(), rows["m"].to_numpy(), corr)
     out = []
     for b in all_bins:
@@ -303,8 +325,13 @@ def _linear_pretrend(panel, treated, control, win: _Window, corr) -> float:
         rows, _, _ = _rows(panel, treated, control, win.start, win.policy - 1)
         is_treated = rows["area"].isin(treated).to_numpy().astype(float)
         trend = (rows["m"].to_numpy() - win.policy).astype(float) * is_treated
-        fit = fit_counts(rows["n"].to_numpy(dtype=float), _fe_design(rows, trend[:, None]),
-                         rows["area"].to_numpy(), rows["m"].to_numpy(), corr)  # fmt: skip
+        fit = fit_counts(
+            rows["n"].to_numpy(dtype=float),
+            _fe_design(rows, trend[:, None]),
+            rows["area"].to_numpy(),
+            rows["m"].to_numpy(),
+            corr,
+        )
     except ImpactError:
         return math.nan
     return fit.ratio(0)[2]
@@ -324,8 +351,15 @@ def _time_placebos(panel, treated, control, win: _Window, window: int) -> list[d
         except ImpactError:
             ratio = None  # e.g. no events in a short early window: that placebo is not informative
         if ratio is not None and math.isfinite(ratio) and ratio > 0:
-            out.append({"kind": "time", "label": _label(fake), "policy_month": _ts(fake),
-                        "treated": ", ".join(treated), "rate_ratio": ratio})  # fmt: skip
+            out.append(
+                {
+                    "kind": "time",
+                    "label": _label(fake),
+                    "policy_month": _ts(fake),
+                    "treated": ", ".join(treated),
+                    "rate_ratio": ratio,
+                }
+            )
         fake -= 2 * half
     return out
 
@@ -342,6 +376,13 @@ def _space_placebos(panel, control, win: _Window) -> list[dict[str, object]]:
         except ImpactError:
             continue
         if math.isfinite(ratio) and ratio > 0:
-            out.append({"kind": "space", "label": fake, "policy_month": _ts(win.policy), "treated": fake,
-                        "rate_ratio": ratio})  # fmt: skip
+            out.append(
+                {
+                    "kind": "space",
+                    "label": fake,
+                    "policy_month": _ts(win.policy),
+                    "treated": fake,
+                    "rate_ratio": ratio,
+                }
+            )
     return out

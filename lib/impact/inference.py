@@ -71,7 +71,11 @@ class CountFit:
         q = self.quantile()
         with np.errstate(over="ignore"):
             p = float(2 * stats.t.sf(abs(estimate) / se, self.df)) if se > 0 else 0.0
-            return float(np.exp(estimate)), (float(np.exp(estimate - q * se)), float(np.exp(estimate + q * se))), p
+            return (
+                float(np.exp(estimate)),
+                (float(np.exp(estimate - q * se)), float(np.exp(estimate + q * se))),
+                p,
+            )
 
     def contrast(self, gradient: np.ndarray, value: float) -> tuple[float, tuple[float, float], float]:
         """A smooth function of the parameters (log scale) with its delta-method interval."""
@@ -90,7 +94,11 @@ class CountFit:
 
 
 def fit_counts(
-    y: np.ndarray, x: np.ndarray, series: np.ndarray, month: np.ndarray, correlation: tuple[float, float] | None = None
+    y: np.ndarray,
+    x: np.ndarray,
+    series: np.ndarray,
+    month: np.ndarray,
+    correlation: tuple[float, float] | None = None,
 ) -> CountFit:
     """Poisson GLM of ``y`` on ``x``; ``series`` and ``month`` place each row in its own series.
 
@@ -124,7 +132,9 @@ def fit_counts(
     s2 = max(1.0, float(resid @ r_inv_e) / (n - p))
     cov = bread @ (x_score.T @ _apply_corr(x_score, blocks, c, phi)) @ bread * s2
     if not (np.isfinite(cov).all() and np.isfinite(result.params).all()):
-        raise ImpactError("model_failed", "The model could not be fitted to this data (non-finite estimates).")
+        raise ImpactError(
+            "model_failed", "The model could not be fitted to this data (non-finite estimates)."
+        )
     return CountFit(np.asarray(result.params, dtype=float), cov, float(n - p), s2, c, phi, c * phi, mu)
 
 
@@ -145,7 +155,9 @@ def _poisson(y: np.ndarray, x: np.ndarray):
         try:
             # hasconst: every design holds a constant (explicit, or area dummies), which spares
             # statsmodels two rank checks; QR is the cheapest exact solver.
-            result = sm.GLM(y, x, family=sm.families.Poisson(), hasconst=True).fit(wls_method="qr", maxiter=100)
+            result = sm.GLM(y, x, family=sm.families.Poisson(), hasconst=True).fit(
+                wls_method="qr", maxiter=100
+            )
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
             raise ImpactError(
                 "model_failed", f"The model could not be fitted to this data ({exc.__class__.__name__})."
@@ -180,7 +192,7 @@ def _blocks(series: np.ndarray, month: np.ndarray) -> list[_Block]:
 
 
 def _corr(block: _Block, c: float, phi: float) -> np.ndarray:
-    r = c * phi ** block.lags
+    r = c * phi**block.lags
     np.fill_diagonal(r, 1.0)
     return r
 
@@ -220,7 +232,9 @@ def _reml_correlation(e: np.ndarray, xw: np.ndarray, blocks: list[_Block]) -> tu
             # One triangular solve for every series that shares these months.
             stacked_e = e[rows].T  # months x series
             stacked_x = xw[rows].transpose(1, 0, 2).reshape(len(lags), -1)  # months x (series*p)
-            sol = solve_triangular(chol, np.column_stack([stacked_e, stacked_x]), lower=True, check_finite=False)
+            sol = solve_triangular(
+                chol, np.column_stack([stacked_e, stacked_x]), lower=True, check_finite=False
+            )
             k = stacked_e.shape[1]
             le.append(sol[:, :k].T.reshape(-1))
             lx.append(sol[:, k:].reshape(len(lags), k, p).transpose(1, 0, 2).reshape(-1, p))

@@ -108,7 +108,9 @@ def interrupted_time_series(
                 "or add them up first.",
             )
         area = names[0]
-    data, win = _prepare(counts, policy_date, window, coverage, ITS_MIN_SIDE_MONTHS, areas=[area], absent=absent)
+    data, win = _prepare(
+        counts, policy_date, window, coverage, ITS_MIN_SIDE_MONTHS, areas=[area], absent=absent
+    )
     where = f" in {area}" if area else ""
     y = data["n"].to_numpy(dtype=float)
     m = data["m"].to_numpy()
@@ -134,7 +136,9 @@ def interrupted_time_series(
     x_cf = x.copy()
     x_cf[:, [LEVEL, SLOPE]] = 0.0
     effect, effect_ci, effect_p = _window_ratio(fit, x, x_cf, post == 1)
-    flat = fit_counts(y, np.column_stack([np.ones_like(t), post, *season]), one, m, (fit.corr_share, fit.corr_decay))
+    flat = fit_counts(
+        y, np.column_stack([np.ones_like(t), post, *season]), one, m, (fit.corr_share, fit.corr_decay)
+    )
     require_identified(flat, [1], "change at the policy date")
     flat_effect, flat_ci, _ = flat.ratio(1)
     level, level_ci, level_p = fit.ratio(LEVEL)
@@ -217,8 +221,9 @@ def _window_ratio(fit: CountFit, x: np.ndarray, x_cf: np.ndarray, after: np.ndar
     return fit.contrast(gradient, value)
 
 
-def _bands(fit: CountFit, x_cf: np.ndarray, y: np.ndarray, m: np.ndarray, after: np.ndarray, n_sim: int,
-           seed: int) -> pd.DataFrame:  # fmt: skip
+def _bands(
+    fit: CountFit, x_cf: np.ndarray, y: np.ndarray, m: np.ndarray, after: np.ndarray, n_sim: int, seed: int
+) -> pd.DataFrame:
     """Counterfactual and effect bands: coefficients drawn from a multivariate t around the
     estimates, then counts around each simulated mean with the estimated dispersion."""
     rng = np.random.default_rng(seed)

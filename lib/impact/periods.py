@@ -124,8 +124,11 @@ def _load(counts: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
     if counts.empty:
         raise ImpactError("no_data", "The counts table is empty: there is nothing to analyse.")
     try:
-        month = counts["month"] if pd.api.types.is_datetime64_any_dtype(counts["month"]) else \
-            pd.to_datetime(counts["month"])  # fmt: skip
+        month = (
+            counts["month"]
+            if pd.api.types.is_datetime64_any_dtype(counts["month"])
+            else pd.to_datetime(counts["month"])
+        )
     except (TypeError, ValueError) as exc:
         raise ImpactError("bad_input", "The month column contains values that are not dates.") from exc
     n = pd.to_numeric(counts["n"], errors="coerce")
@@ -146,7 +149,9 @@ def _load(counts: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
         combined = combined * (int(c.max()) + 1) + c
     if np.unique(combined).size == len(frame):
         # lexsort: the last key is the primary one -> month, then the keys in order.
-        order = np.lexsort(tuple(frame[k].to_numpy().astype(str) for k in reversed(keys)) + (frame["m"].to_numpy(),))
+        order = np.lexsort(
+            tuple(frame[k].to_numpy().astype(str) for k in reversed(keys)) + (frame["m"].to_numpy(),)
+        )
         return frame.iloc[order].reset_index(drop=True)
     return frame.groupby(["m", *keys], as_index=False, sort=True)["n"].sum()
 
@@ -265,4 +270,3 @@ def _dispersion(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
     if df == 0:
         return math.nan, math.nan
     return stat / df, float(stats.chi2.sf(stat, df))
-

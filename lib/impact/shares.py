@@ -140,7 +140,13 @@ def route_share_shift(
     no events in a period gets NaN shares, the caveat "zero_total" and a note.
     """
     data, win = _prepare(
-        route_counts, policy_date, window, coverage, MIN_SIDE_MONTHS, keys=("area", "route"), areas=areas,
+        route_counts,
+        policy_date,
+        window,
+        coverage,
+        MIN_SIDE_MONTHS,
+        keys=("area", "route"),
+        areas=areas,
         absent=absent,
     )
     if data["n"].sum() == 0:
@@ -166,4 +172,3 @@ def route_share_shift(
         parts.append(part)
     table = pd.concat(parts, ignore_index=True)
     return _table_attrs(table, win, window_caveats)
-

@@ -29,11 +29,26 @@ def free_port() -> int:
 def start_streamlit(data_dir: Path, port: int, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     env = {**os.environ, "PISTAS_DATA_DIR": str(data_dir), **(extra_env or {})}
     # serve.py: the pages plus the data URLs, exactly what `make run` starts.
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--server.runOnSave", "false",
-           "--server.fileWatcherType", "none"]  # fmt: skip
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "serve.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--server.runOnSave",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -97,7 +112,9 @@ DRAW_PROBE = """(() => {
 
 def wait_for_app(page, timeout: float = 30_000) -> None:
     """Wait until the script run finished: the footer's data version is drawn, no spinner."""
-    page.wait_for_selector("text=/Data version|Versión de datos/", timeout=timeout)  # the footer, either language
+    page.wait_for_selector(
+        "text=/Data version|Versión de datos/", timeout=timeout
+    )  # the footer, either language
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
     )

@@ -23,8 +23,9 @@ def test_overview_chart_renders_without_exception(app_server, context):
     page.goto(app_server)
     wait_for_app(page)
     # Plotly adds the traces after its SVG: wait for them rather than count at once.
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length >= 2",
-                           timeout=30_000)  # fmt: skip
+    page.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length >= 2", timeout=30_000
+    )
     assert_no_exception(page)
 
 
@@ -82,7 +83,9 @@ def test_spanish(app_server, context):
     page.wait_for_selector("text=Versión de datos", timeout=30_000)
     label = page.locator("[data-testid='stMetricLabel']", has_text="Pistas inhabilitadas").first
     label.wait_for(state="visible", timeout=10_000)
-    expect(page.get_by_role("heading", name="Los vuelos ilícitos se desplazaron al norte").first).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Los vuelos ilícitos se desplazaron al norte").first
+    ).to_be_visible()
 
 
 def test_csv_xlsx_parquet_downloads_hold_exactly_the_rows_of_the_view(app_server, context, demo_db):
@@ -163,7 +166,9 @@ def test_upload_a_valid_and_a_broken_file(app_server, context):
     page.goto(f"{app_server}/Data")
     wait_for_app(page)
     chooser = page.locator("[data-testid='stFileUploaderDropzoneInput']")
-    chooser.set_input_files(files=[{"name": "mine.csv", "mimeType": "text/csv", "buffer": ingest.template_csv()}])
+    chooser.set_input_files(
+        files=[{"name": "mine.csv", "mimeType": "text/csv", "buffer": ingest.template_csv()}]
+    )
     page.get_by_text("2 new and valid, 0 invalid").wait_for(timeout=30_000)
     header = ingest.template_csv().decode("utf-8-sig").splitlines()[0]
     broken = (header + "\n" + ",".join(["x"] * len(header.split(",")))).encode()

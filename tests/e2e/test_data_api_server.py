@@ -28,8 +28,9 @@ def get(url: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
 def test_csv_and_json_hold_the_views_rows_with_the_data_version(app_server, demo_data_dir):
     db = Database(demo_data_dir / "built")
     context = q.data_context(db)
-    state, _ = ViewState.from_query({"areas": "vraem", "start": "2016-01", "end": "2016-12",
-                                     "types": "airstrip_destroyed"}, context)  # fmt: skip
+    state, _ = ViewState.from_query(
+        {"areas": "vraem", "start": "2016-01", "end": "2016-12", "types": "airstrip_destroyed"}, context
+    )
     want = q.events_for_export(db, q.filters_for(state, context))["event_id"].tolist()
     assert 10 < len(want) < 1000  # a real view, not an empty one
 
@@ -37,7 +38,12 @@ def test_csv_and_json_hold_the_views_rows_with_the_data_version(app_server, demo
     doc = json.loads(body)
     assert status == 200 and headers["x-pistas-data-version"] == db.version() == doc["data_version"]
     assert [r["event_id"] for r in doc["rows"]] == want and doc["total"] == len(want)
-    assert doc["view"] == {"areas": "VRAEM", "start": "2016-01", "end": "2016-12", "types": "airstrip_destroyed"}
+    assert doc["view"] == {
+        "areas": "VRAEM",
+        "start": "2016-01",
+        "end": "2016-12",
+        "types": "airstrip_destroyed",
+    }
     assert doc["simulated"] and "not evidence" in doc["note"]
 
     status, headers, body = get(f"{app_server}/api/events.csv?{VIEW}&_size=10000")

@@ -159,7 +159,9 @@ def test_default_map_reads_offline_with_regions_names_and_legend(bare_server, of
     shaded = {c for c in colours if c[0] > 200 and c[2] < 200 and c[0] - c[2] > 60}
     assert shaded, colours
     body = page.inner_text("body")
-    assert "Boundaries: INEI (Peru), via josedaniel-cb/limites-peru-geojson (MIT)" in body  # in the page's language
+    assert (
+        "Boundaries: INEI (Peru), via josedaniel-cb/limites-peru-geojson (MIT)" in body
+    )  # in the page's language
     assert "Errno" not in body and "Name or service not known" not in body
     assert page.locator("[data-testid='stImage'] img").count() >= 3  # the legends
     # only CARTO's tiles were asked for off this machine, and they failed quietly
@@ -220,3 +222,28 @@ def test_clicking_a_point_in_points_view_narrows_to_its_region(bare_server, offl
     (area,) = parse_qs(urlparse(page.url).query)["areas"]
     assert area in REGIONS
     assert_no_exception(page)
+
+
+def test_playback_in_the_browser_steps_without_the_server(app_server, context):
+    """The animated map plays month by month in Chromium with no websocket message per step."""
+    page = context.new_page()
+    page.goto(f"{app_server}/Map?start=2016-01&end=2016-12")
+    wait_for_app(page, timeout=60_000)
+    page.get_by_text("Play in the browser").click()
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(p => p._transitionData)",
+                           timeout=30_000)
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append("x")))
+    before = len(sent)
+    steps = page.evaluate("""async () => {
+        const gd = [...document.querySelectorAll('.js-plotly-plot')].find(p => p._transitionData);
+        const names = gd._transitionData._frames.map(f => f.name);
+        const times = [];
+        for (const name of names.slice(0, 6)) {
+            const t0 = performance.now();
+            await Plotly.animate(gd, [name], {frame: {duration: 0, redraw: false}, transition: {duration: 0}});
+            times.push(performance.now() - t0);
+        }
+        return times; }""")
+    assert len(steps) == 6 and max(steps) < 300, steps  # each step well under the 300 ms a frame shows
+    assert len(sent) == before  # and no message to the server

@@ -43,7 +43,9 @@ def test_presenter_mode_fits_a_projector(app_server, projector, path, lang):
     bar = page.locator(".st-key-presenter_bar")
     assert bar.locator('[data-testid="stPageLink"]').count() >= 6  # five pages… and the way out
     exit_link = bar.get_by_text("Exit presenter mode" if lang == "en" else "Salir del modo presentación")
-    assert exit_link.count() == 1 and "present" not in (exit_link.locator("xpath=ancestor::a").get_attribute("href") or "")
+    assert exit_link.count() == 1 and "present" not in (
+        exit_link.locator("xpath=ancestor::a").get_attribute("href") or ""
+    )
     if kind:
         top = page.evaluate(FIRST_VISUAL, kind)
         assert top is not None and top < 720 - 120, f"the {kind} starts at {top}px: below a 720px screen"

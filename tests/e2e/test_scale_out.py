@@ -58,7 +58,10 @@ def render_nginx_conf(template: str, *, port: int, replicas: list[int], folder: 
             line = f"{line[: len(line) - len(line.lstrip())]}{directive} {log} {rest}"
         out.append(line)
         if line.strip() == "http {":  # nginx's own temp folders default to /var/lib/nginx
-            out += [f"    {d}_temp_path {folder / d};" for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")]
+            out += [
+                f"    {d}_temp_path {folder / d};"
+                for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+            ]
     text = "\n".join(out) + "\n"
     if os.geteuid() == 0:  # workers must reach tmp_path (mode 0700); `user` means nothing otherwise
         text = f"user {getpass.getuser()};\n" + text
@@ -96,7 +99,9 @@ class Proxy:
     access_log: Path
     proc: subprocess.Popen
 
-    def websockets(self, affinity: str, *, at_least: int = 1, after: int = 0, timeout: float = 15) -> list[str]:
+    def websockets(
+        self, affinity: str, *, at_least: int = 1, after: int = 0, timeout: float = 15
+    ) -> list[str]:
         """The replica that held each websocket of `affinity`, in the order they closed (the last
         one nginx tried, when it moved on from a dead one)."""
         pattern = re.compile(rf'"GET /_stcore/stream[^"]*" 101 \d+ upstream=([^=]+) affinity={affinity} ')
@@ -109,7 +114,9 @@ class Proxy:
             if len(found) >= at_least:
                 return found
             time.sleep(0.2)
-        raise AssertionError(f"{len(found)} websocket(s) of {affinity} in {self.access_log}, wanted {at_least}")
+        raise AssertionError(
+            f"{len(found)} websocket(s) of {affinity} in {self.access_log}, wanted {at_least}"
+        )
 
     def log_size(self) -> int:
         return self.access_log.stat().st_size if self.access_log.exists() else 0
@@ -120,10 +127,22 @@ def proxy(replicas, tmp_path):
     binary = nginx_binary()
     port = free_port()
     conf = tmp_path / "nginx.conf"
-    conf.write_text(render_nginx_conf(TEMPLATE.read_text(), port=port, replicas=[r.port for r in replicas],
-                                      folder=tmp_path))  # fmt: skip
-    cmd = [binary, "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(conf),
-           "-g", f"daemon off; pid {tmp_path / 'nginx.pid'};"]  # fmt: skip
+    conf.write_text(
+        render_nginx_conf(
+            TEMPLATE.read_text(), port=port, replicas=[r.port for r in replicas], folder=tmp_path
+        )
+    )
+    cmd = [
+        binary,
+        "-p",
+        str(tmp_path),
+        "-e",
+        str(tmp_path / "error.log"),
+        "-c",
+        str(conf),
+        "-g",
+        f"daemon off; pid {tmp_path / 'nginx.pid'};",
+    ]
     check = subprocess.run([*cmd, "-t"], capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stderr
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
