@@ -32,7 +32,9 @@ def main(argv: list[str]) -> int:
     provinces_path = Path(argv[1]) if len(argv) > 1 else PROVINCES
     provinces = json.loads(provinces_path.read_text(encoding="utf-8"))["features"]
     regions = json.loads((HERE / "peru_regiones_light.geojson").read_text(encoding="utf-8"))["features"]
-    by_province = {(f["properties"]["name"], f["properties"]["dep_name"]): shape(f["geometry"]) for f in provinces}
+    by_province = {
+        (f["properties"]["name"], f["properties"]["dep_name"]): shape(f["geometry"]) for f in provinces
+    }
     by_region = {f["properties"]["name"]: shape(f["geometry"]) for f in regions}
     rows = []
     with (ROOT / "data" / "sourced" / "coca_zones.csv").open(encoding="utf-8") as fh:
@@ -43,7 +45,9 @@ def main(argv: list[str]) -> int:
                 for name in zone_provinces:
                     found = [g for (p, dep), g in by_province.items() if p == name and dep in zone_regions]
                     if len(found) != 1:
-                        raise SystemExit(f"{zone['zone']}: province {name!r} in {zone_regions} matched {len(found)}")
+                        raise SystemExit(
+                            f"{zone['zone']}: province {name!r} in {zone_regions} matched {len(found)}"
+                        )
                     parts.append(found[0])
                 what = f"provinces {', '.join(zone_provinces)}"
             else:
@@ -53,8 +57,14 @@ def main(argv: list[str]) -> int:
             point, how = union.centroid, "centroid"
             if not union.contains(point):
                 point, how = union.point_on_surface(), "point inside (the centroid falls outside)"
-            rows.append({"zone": zone["zone"], "lat": round(point.y, 4), "lon": round(point.x, 4),
-                         "basis": f"{how} of {what} (INEI limits)"})  # fmt: skip
+            rows.append(
+                {
+                    "zone": zone["zone"],
+                    "lat": round(point.y, 4),
+                    "lon": round(point.x, 4),
+                    "basis": f"{how} of {what} (INEI limits)",
+                }
+            )
     out = HERE / "coca_zone_points.csv"
     with out.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["zone", "lat", "lon", "basis"])

@@ -230,8 +230,9 @@ def test_playback_in_the_browser_steps_without_the_server(app_server, context):
     page.goto(f"{app_server}/Map?start=2016-01&end=2016-12")
     wait_for_app(page, timeout=60_000)
     page.get_by_text("Play in the browser").click()
-    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(p => p._transitionData)",
-                           timeout=30_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.js-plotly-plot')].some(p => p._transitionData)", timeout=30_000
+    )
     sent: list[str] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append("x")))
     before = len(sent)
