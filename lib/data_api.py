@@ -42,8 +42,9 @@ class BadRequest(ValueError):
 
 
 @lru_cache(maxsize=8)
-def _context(built: str, version: str) -> Context:
-    return queries.data_context(database())
+def _context(db: Database, version: str) -> Context:
+    """The data's context (months, policies), once per database and data version."""
+    return queries.data_context(db)
 
 
 def _paging(params: dict[str, str]) -> tuple[int, int]:
@@ -60,7 +61,7 @@ def view_rows(db: Database, params: dict[str, str]) -> dict:
     """The rows of the view that `params` describe (one page of them) and their context."""
     size, offset = _paging(params)
     version = db.version()
-    context = _context(str(db.built), version)
+    context = _context(db, version)
     state, problems = ViewState.from_query(
         {k: v for k, v in params.items() if not k.startswith("_")}, context
     )

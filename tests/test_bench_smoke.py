@@ -169,5 +169,10 @@ def test_interactive_benchmark_server_times_and_payload(demo_data_dir, demo_db, 
     assert set(times["this"]) == set(interactive.PAGES)
     assert all(figures["n"] == 2 and figures["p95"] > 0 for figures in times["this"].values())
     payload = interactive.map_payload()
-    assert payload["points"]["events_drawn"] == payload["hex"]["events_drawn"] == 10_000
+    # Hexagons aggregate every located event (10k); the points view draws a repeatable sample of
+    # about POINTS_DRAWN, each colour keeping its share and at least a few hundred (lib.map_view).
+    from lib.map_view import POINTS_DRAWN
+
+    assert payload["hex"]["events_drawn"] == 10_000
+    assert POINTS_DRAWN <= payload["points"]["events_drawn"] < payload["hex"]["events_drawn"]
     assert payload["hex"]["deck_bytes"] < payload["points"]["deck_bytes"] < 1_500_000
