@@ -261,9 +261,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "play_in_browser": ("Play in the browser", "Reproducir en el navegador"),
     "play_in_browser_help": (
         "The whole period is sent once and played month by month in your browser (0.3 s a step, "
-        "no wait for the server); the buttons above keep a month in the link.",
+        "no wait for the server). Where it stops, the month goes into the link, as with the "
+        "buttons above.",
         "Todo el periodo se envía una vez y se reproduce mes a mes en su navegador (0,3 s por paso, "
-        "sin esperar al servidor); los botones de arriba guardan un mes en el enlace.",
+        "sin esperar al servidor). Donde se detiene, el mes pasa al enlace, como con los botones "
+        "de arriba.",
     ),
     "pause": ("Pause", "Pausar"),
     "prev_month": ("Previous month", "Mes anterior"),
@@ -373,6 +375,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "upload_rejects": ("Download the problems (CSV)", "Descargar los problemas (CSV)"),
     "upload_valid": ("Valid rows", "Filas válidas"),
     "upload_with_builtin": ("Show beside the built-in data in view", "Mostrar junto a los datos de la vista"),
+    "upload_detail": ("{detail}", "Detalle del verificador (en inglés): {detail}"),
     "upload_chart": ("Your upload by month and area", "Sus datos cargados, por mes y ámbito"),
     "upload_too_large": (
         "The file is {size} MB; uploads are capped at {cap} MB.",

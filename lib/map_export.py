@@ -8,6 +8,8 @@ then carries the page's title, view, sources, link and data version (lib.views.i
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -15,6 +17,8 @@ from lib import geo, maps
 from lib.i18n import t, type_label
 from lib.map_view import POINTS_DRAWN, period_filters, points_sample, region_metric, scale_items, shade_scale
 from lib.views import Query, View
+
+STEP_MS = 300  # one month of browser playback (issue 14: a step in at most 300 ms)
 
 
 def region_table(query: Query, view: View, which: str = "whole") -> pd.DataFrame:
@@ -141,20 +145,32 @@ def static_map(query: Query, view: View, regions: geo.GeoResult, which: str = "w
     return fig
 
 
+def _play_from(months: list[str], month: str | None) -> list[str]:
+    """The frames Play runs: after the view's month (a stop reruns the page, which opens the
+    figure there; Plotly's own "from current" starts over on a new figure), else from the start."""
+    if month in months and months.index(month) + 1 < len(months):
+        return months[months.index(month) + 1 :]
+    return months
+
+
 def animated_map(query: Query, view: View) -> go.Figure:
     """Month-by-month playback that runs in the browser: the whole period is sent once as Plotly
     frames (the regions, then that month's located events), so a step costs no server rerun.
 
-    The regions keep the whole period's shading; events are coloured by type. The page's own
-    month-by-month buttons still write `month=` to the URL for a link to one month.
+    Every month of the period is a frame, empty ones too, so the slider's steps are calendar
+    months. The figure opens on the view's `month=` (a link to a stopped playback shows that
+    month); lib.playback reports where the animation stopped so the URL keeps it.
+    The regions keep the whole period's shading; events are coloured by type.
     """
     lang = view.lang
+    whole = View(replace(view.state, month=None), view.context, lang)
     regions = geo.load_regions()
-    base = static_map(query, view, regions)
+    base = static_map(query, whole, regions)
     region_traces = [tr for tr in base.data if tr.meta == "region"]
-    events = query("events_for_map", period_filters(query, view, "whole"))
+    f = whole.filters
+    events = query("events_for_map", f)
     events = events.assign(month=pd.to_datetime(events["date"]).dt.strftime("%Y-%m"))
-    months = sorted(events["month"].unique())
+    months = [p.strftime("%Y-%m") for p in pd.period_range(f.first_month, f.last_month, freq="M")]
     colour = events["event_type"].map(lambda v: _hex(maps.EVENT_TYPE_COLOURS.get(str(v), maps.UNKNOWN_RGB)))
 
     def points(month: str) -> go.Scatter:
@@ -168,10 +184,15 @@ def animated_map(query: Query, view: View) -> go.Figure:
             showlegend=False,
         )
 
-    fig = go.Figure(data=[*region_traces, points(months[0] if months else "")], layout=base.layout)
+    first = months.index(view.state.month) if view.state.month in months else 0
+    fig = go.Figure(data=[*region_traces, points(months[first] if months else "")], layout=base.layout)
     n = len(region_traces)
     fig.frames = [go.Frame(name=m, data=[points(m)], traces=[n]) for m in months]
-    step = {"frame": {"duration": 300, "redraw": False}, "transition": {"duration": 0}, "mode": "immediate"}
+    step = {
+        "frame": {"duration": STEP_MS, "redraw": False},
+        "transition": {"duration": 0},
+        "mode": "immediate",
+    }
     fig.update_layout(
         meta={"legend": "side"},
         updatemenus=[
@@ -185,7 +206,7 @@ def animated_map(query: Query, view: View) -> go.Figure:
                     {
                         "label": t("play", lang),
                         "method": "animate",
-                        "args": [None, {**step, "fromcurrent": True}],
+                        "args": [_play_from(months, view.state.month), step],
                     },
                     {
                         "label": t("pause", lang),
@@ -197,6 +218,7 @@ def animated_map(query: Query, view: View) -> go.Figure:
         ],
         sliders=[
             {
+                "active": first,
                 "x": 0.12,
                 "len": 0.88,
                 "y": 0,

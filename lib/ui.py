@@ -94,11 +94,11 @@ class Page:
     def simulated_in_view(self) -> bool:
         return self.view.simulated
 
-    def query_view(self, name: str):
-        """A lib.views analysis of this view (e.g. impact fits), cached by data version and view."""
-        return _cached_view(
-            name, str(self.db.built), self.version, views.analysis_state(self.state), self.context, self.lang
-        )
+    def query_view(self, name: str, *, keep_map: bool = False):
+        """A lib.views analysis of this view (e.g. impact fits), cached by data version and view
+        (with `keep_map`, the Map's drawing fields and month are part of the view)."""
+        state = views.analysis_state(self.state, keep_map=keep_map)
+        return _cached_view(name, str(self.db.built), self.version, state, self.context, self.lang)
 
     def query_static(self, name: str):
         """A lib.views result that does not depend on the filters, cached by version and language."""
@@ -712,10 +712,10 @@ def picked_region(event) -> str | None:
 
 
 def playback(page: Page, months: list[str]) -> None:
-    """Step or play month by month; the URL keeps the month (`month=`)."""
+    """Step month by month; the URL keeps the month (`month=`). Playing runs in the browser
+    (lib.playback, the animated map): a server timer cost a rerun per step, seconds each."""
     lang, current = page.lang, page.state.month
-    playing = st.session_state.get("playing", False)
-    cols = st.columns([1, 1, 1, 1, 4])
+    cols = st.columns([1, 1, 1, 4])
     index = months.index(current) if current in months else -1
     if cols[0].button(
         t("prev_month", lang), icon=":material/skip_previous:", key="prev_month", disabled=index <= 0
@@ -728,31 +728,13 @@ def playback(page: Page, months: list[str]) -> None:
         disabled=index >= len(months) - 1,
     ):
         go(page, month=months[index + 1])
-    label, icon = (
-        (t("pause", lang), ":material/pause:") if playing else (t("play", lang), ":material/play_arrow:")
-    )
-    if cols[2].button(label, icon=icon, key="play"):
-        st.session_state["playing"] = not playing
-        go(page, month=months[max(index, 0)])
-    if current and cols[3].button(t("all_months", lang), icon=":material/date_range:", key="all_months"):
-        st.session_state["playing"] = False
+    if current and cols[2].button(t("all_months", lang), icon=":material/date_range:", key="all_months"):
         go(page, month=None)
-    if playing:
-        _advance(page, months, index)
 
 
-def _advance(page: Page, months: list[str], index: int) -> None:
-    @st.fragment(run_every=1.2)
-    def tick() -> None:
-        # The fragment's timer drives playback; each tick moves the URL one month on.
-        if index + 1 >= len(months):
-            st.session_state["playing"] = False
-            return
-        if st.session_state.get("ticked_from") == index:
-            go(page, month=months[index + 1])
-        st.session_state["ticked_from"] = index
-
-    tick()
+def set_month(page: Page, month: str) -> None:
+    """Component callback (lib.playback): the browser's playback stopped on `month`."""
+    st.query_params.from_dict(canonical_query(page, page.state.with_changes(month=month)))
 
 
 # ---- optional login (OIDC via st.login, configured only in .streamlit/secrets.toml) ----------

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib import export, l10n, map_export, map_view, maps, ui
+from lib import export, l10n, map_export, map_view, maps, playback, ui
 from lib.i18n import place_phrase, t
 from lib.map_view import MAP_HEIGHT
 from lib.views import policy_label
@@ -117,10 +117,11 @@ with ui.guard(page):
                 t("play_in_browser", lang), key="play_in_browser", help=t("play_in_browser_help", lang)
             ):
                 st.plotly_chart(
-                    page.query_view("map_export.animated_map"),
-                    key=f"map_anim_{hash(state)}",
+                    page.query_view("map_export.animated_map", keep_map=True),
+                    key="map_anim",
                     config=l10n.plotly_config(lang),
                 )
+                playback.sync("map_anim", state.month, lambda month: ui.set_month(page, month))
         panel = page.map_panel("whole")
         if state.month:
             st.metric(t("playback", lang), t("month_counter", lang, month=state.month, n=f"{panel.events:,}"))

@@ -224,27 +224,58 @@ def test_clicking_a_point_in_points_view_narrows_to_its_region(bare_server, offl
     assert_no_exception(page)
 
 
-def test_playback_in_the_browser_steps_without_the_server(app_server, context):
-    """The animated map plays month by month in Chromium with no websocket message per step."""
+def test_playback_in_the_browser_steps_without_the_server_and_keeps_the_month_when_paused(
+    app_server, context
+):
+    """The animated map plays month by month in Chromium with no websocket message per step; a
+    Pause puts the month it stopped on into the URL (one message, then the page's rerun)."""
     page = context.new_page()
+    sent: list[float] = []  # listening before the page opens: its websocket is created on load
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(time.monotonic())))
     page.goto(f"{app_server}/Map?start=2016-01&end=2016-12")
     wait_for_app(page, timeout=60_000)
     page.get_by_text("Play in the browser").click()
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.js-plotly-plot')].some(p => p._transitionData)", timeout=30_000
+        "() => [...document.querySelectorAll('.st-key-map_anim .js-plotly-plot')].some(p => p._transitionData)",
+        timeout=30_000,
     )
-    sent: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append("x")))
-    before = len(sent)
+    wait_for_app(page, timeout=60_000)
+    page.wait_for_timeout(1500)  # the listener component hooks the chart (it polls every 200 ms)
+    # Each step computed alone: well under the 300 ms a frame shows.
     steps = page.evaluate("""async () => {
-        const gd = [...document.querySelectorAll('.js-plotly-plot')].find(p => p._transitionData);
-        const names = gd._transitionData._frames.map(f => f.name);
+        const gd = document.querySelector('.st-key-map_anim .js-plotly-plot');
         const times = [];
-        for (const name of names.slice(0, 6)) {
-            const t0 = performance.now();
-            await Plotly.animate(gd, [name], {frame: {duration: 0, redraw: false}, transition: {duration: 0}});
-            times.push(performance.now() - t0);
-        }
-        return times; }""")
-    assert len(steps) == 6 and max(steps) < 300, steps  # each step well under the 300 ms a frame shows
-    assert len(sent) == before  # and no message to the server
+        gd.on('plotly_animatingframe', (e) => times.push([e.name, performance.now()]));
+        window.__frames = times;
+        const t0 = performance.now();
+        await Plotly.animate(gd, ['2016-02'], {frame: {duration: 0, redraw: false}, transition: {duration: 0}});
+        return performance.now() - t0; }""")
+    assert steps < 300, steps
+    page.wait_for_function(
+        "() => new URL(location.href).searchParams.get('month') === '2016-02'", timeout=30_000
+    )
+    wait_for_app(page, timeout=60_000)
+    page.wait_for_timeout(1000)
+    # Play from there: frames 300 ms apart, and nothing sent to the server while it plays.
+    page.evaluate("""() => {
+        const gd = document.querySelector('.st-key-map_anim .js-plotly-plot');
+        window.__frames = [];
+        gd.on('plotly_animatingframe', (e) => window.__frames.push([e.name, performance.now()]));
+    }""")
+    quiet_from = time.monotonic()
+    page.locator(".st-key-map_anim .updatemenu-button").filter(has_text="Play").click()
+    page.wait_for_function("() => window.__frames.length >= 5", timeout=30_000)
+    quiet_to = time.monotonic()
+    page.locator(".st-key-map_anim .updatemenu-button").filter(has_text="Pause").click()
+    frames = page.evaluate("() => window.__frames")
+    names = [name for name, _ in frames]
+    assert names[:4] == ["2016-03", "2016-04", "2016-05", "2016-06"], names
+    gaps = [b - a for (_, a), (_, b) in zip(frames, frames[1:], strict=False)][:4]
+    assert all(200 < g < 600 for g in gaps), gaps  # the figure's 300 ms a step, loosely on a busy machine
+    assert not [t for t in sent if quiet_from < t < quiet_to], "the browser sent messages while playing"
+    stopped = names[-1]
+    page.wait_for_function(
+        f"() => new URL(location.href).searchParams.get('month') === '{stopped}'", timeout=30_000
+    )
+    wait_for_app(page, timeout=60_000)
+    assert_no_exception(page)
