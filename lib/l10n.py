@@ -107,6 +107,18 @@ def plotly_config(lang: str) -> dict:
 # Column names of the analysis tables (Impact, Routes, uploads) as people read them. Exported CSVs
 # keep the machine names; the codebook names the event columns in both languages.
 TABLE_COLUMNS: dict[str, tuple[str, str]] = {
+    # Event columns whose codebook names (ASCII, for machines) do not read as headings.
+    "event_id": ("Event ID", "ID del evento"),
+    "date_end": ("End date", "Fecha final"),
+    "date_precision": ("Date precision", "Precisión de la fecha"),
+    "region": ("Region", "Región"),
+    "event_type": ("Event type", "Tipo de evento"),
+    "quantity_kg": ("Quantity (kg)", "Cantidad (kg)"),
+    "airstrip_id": ("Airstrip ID", "ID de la pista"),
+    "geo_precision": ("Location precision", "Precisión de la ubicación"),
+    "source_id": ("Source ID", "ID de la fuente"),
+    "data_version": ("Data version", "Versión de datos"),
+    "view_link": ("View link", "Enlace a la vista"),
     "area": ("Area", "Ámbito"),
     "route": ("Route", "Ruta"),
     "note": ("Note", "Nota"),

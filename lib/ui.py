@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from lib import export, geo, l10n, paths, queries, views
+from lib import export, geo, l10n, paths, queries, upload_text, views
 from lib.db import Database, DataUnavailable, database
 from lib.i18n import language_from_locale, plain, problem_text, route_label, t, type_label
 from lib.paths import REPO_ROOT
@@ -843,16 +843,24 @@ def upload_section(page: Page) -> None:
             format_func=lambda v: type_label(v, lang),
         )
     if report.fatal:  # the file's name and header cells are the uploader's: shown as plain text
-        st.error(plain(report.fatal))
+        headline, detail = upload_text.fatal(report, lang)
+        st.error(plain(headline))
+        if detail:
+            st.caption(plain(t("upload_detail", lang, detail=detail)))
         return
-    (st.success if report.ok else st.warning)(plain(report.summary()))
+    (st.success if report.ok else st.warning)(plain(upload_text.summary(report, lang)))
     for warning in report.warnings:
-        st.caption(plain(warning))
+        st.caption(plain(upload_text.warning(warning, lang)))
     if len(report.problems):
         st.markdown(f"**{t('upload_counts', lang)}**")
-        table(page, pd.DataFrame(sorted(report.counts.items()), columns=["reason", "rows"]))
+        counts = [(upload_text.reason(r, lang), n) for r, n in sorted(report.counts.items())]
+        table(page, pd.DataFrame(counts, columns=["reason", "rows"]))
         st.markdown(f"**{t('upload_problems', lang)}**")
-        table(page, report.problems.head(500))
+        shown = report.problems.head(500).assign(
+            reason=lambda d: d["reason"].map(lambda r: upload_text.reason(r, lang))
+        )
+        # In Spanish the English sentence per row goes: column, value and reason say it (the CSV keeps it).
+        table(page, shown.drop(columns="message") if lang == "es" else shown)
         download(
             t("upload_rejects", lang),
             lambda: ingest.rejects_csv(report),

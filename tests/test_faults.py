@@ -139,16 +139,16 @@ def test_the_data_table_pages_forward_and_the_url_keeps_the_page(paged_build, mo
     # parameter, which must therefore be positional-only (it was a TypeError).
     at = run("pages/4_Data.py", paged_build, monkeypatch)
     assert not at.exception, at.exception
-    first = next(d.value for d in at.dataframe if "Event id" in d.value.columns)  # headings in words
+    first = next(d.value for d in at.dataframe if "Event ID" in d.value.columns)  # headings in words
     widget = at.number_input(key="table_page_3")
     assert widget.value == 1
     widget.set_value(2).run()
     assert not at.exception, at.exception
     assert at.query_params.get("page") in ("2", ["2"])
-    second = next(d.value for d in at.dataframe if "Event id" in d.value.columns)  # headings in words
+    second = next(d.value for d in at.dataframe if "Event ID" in d.value.columns)  # headings in words
     assert len(first) == len(second) == q.PAGE_SIZE
-    assert not set(first["Event id"]) & set(second["Event id"])  # a new page of rows
+    assert not set(first["Event ID"]) & set(second["Event ID"])  # a new page of rows
     at.number_input(key="table_page_3").set_value(3).run()
     assert not at.exception, at.exception
-    last = next(d.value for d in at.dataframe if "Event id" in d.value.columns)  # headings in words
+    last = next(d.value for d in at.dataframe if "Event ID" in d.value.columns)  # headings in words
     assert len(last) == 126 + 3 - 2 * q.PAGE_SIZE  # and the fixture's 3 reported events
