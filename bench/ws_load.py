@@ -837,7 +837,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in (args.sizes or ("1,4" if args.quick else "1,8,20,40")).split(",")]
     think_seconds = args.think_seconds or (12.0 if args.quick else 40.0)
     configs = args.configs.split(",")
-    pool = view_pool(6000, args.seed, args.data_dir)  # halves: scenarios | profiles, replicas
+    # Halves: scenarios | profiles, replicas; each half holds every think scenario's new views.
+    per_half = sum(sizes) * (int(think_seconds / 2) + 2) + 500
+    pool = view_pool(max(6000, 2 * per_half), args.seed, args.data_dir)
     scenarios = build_scenarios(pool, args.quick, think_seconds, sizes, args.soak_reruns)
     if args.only:
         scenarios = [s for s in scenarios if any(s.name.startswith(p) for p in args.only.split(","))]
