@@ -79,3 +79,15 @@ def test_unsafe_html_only_with_static_text():
                 assert args and isinstance(args[0], ast.Name) and args[0].id.isupper(), (
                     f"{path.name}:{node.lineno} passes non-constant HTML"
                 )
+
+
+def test_no_machine_specific_absolute_paths_in_tests():
+    """Tests find shared data beside the checkout (../shared) or by environment, never at a
+    path of one machine."""
+    pattern = re.compile(r"[\"'](/work|/home|/root|/Users)/")
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "tests").rglob("*.py")
+        if p.name != "test_architecture.py" and pattern.search(p.read_text())
+    ]
+    assert offenders == []

@@ -22,7 +22,9 @@ from lib import geo
 from lib.schema import REGIONS
 
 # Read before any test changes the environment: CI may point PISTAS_GEO_DIR elsewhere.
-SHARED_GEO = Path(os.environ.get(geo.ENV_GEO_DIR) or "/work/shared/geo")
+SHARED_GEO = Path(
+    os.environ.get(geo.ENV_GEO_DIR) or Path(__file__).resolve().parents[2] / "shared" / "geo"
+)  # ../shared beside the checkout
 needs_shared_geo = pytest.mark.skipif(
     not (SHARED_GEO / geo.ENV_REGIONS_FILE).is_file(), reason=f"no prepared boundaries in {SHARED_GEO}"
 )
@@ -396,7 +398,10 @@ def test_rivers_from_cache_folder_without_river_ids(tmp_path):
 
 
 def test_region_meta_matches_sourced_table():
-    candidates = [geo.REPO_ROOT / "data" / "sourced" / "regions.csv", Path("/work/shared/facts/regions.csv")]
+    candidates = [
+        geo.REPO_ROOT / "data" / "sourced" / "regions.csv",
+        Path(__file__).resolve().parents[2] / "shared" / "facts" / "regions.csv",
+    ]
     checked = 0
     for path in candidates:
         try:

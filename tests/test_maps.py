@@ -21,7 +21,9 @@ from lib import geo, maps
 from lib.schema import EVENT_TYPES, REGIONS, ROUTES
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_GEO = Path(os.environ.get(geo.ENV_GEO_DIR) or "/work/shared/geo")
+SHARED_GEO = Path(
+    os.environ.get(geo.ENV_GEO_DIR) or Path(__file__).resolve().parents[2] / "shared" / "geo"
+)  # ../shared beside the checkout
 needs_shared_geo = pytest.mark.skipif(
     not (SHARED_GEO / geo.ENV_REGIONS_FILE).is_file(), reason=f"no prepared boundaries in {SHARED_GEO}"
 )
@@ -50,7 +52,10 @@ def boundaries() -> dict:
 
 @pytest.fixture(scope="module")
 def regions_table() -> pd.DataFrame:
-    for path in (REPO / "data" / "sourced" / "regions.csv", Path("/work/shared/facts/regions.csv")):
+    for path in (
+        REPO / "data" / "sourced" / "regions.csv",
+        Path(__file__).resolve().parents[2] / "shared" / "facts" / "regions.csv",
+    ):
         try:
             table = pd.read_csv(path, dtype={"ubigeo": str})
         except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
