@@ -64,20 +64,13 @@ def first_draws(browser, base: str, query: str, loads: int) -> list[float]:
 
 
 def playback(browser, base: str) -> dict:
-    from tests.e2e.conftest import wait_for_app
+    from tests.e2e.conftest import open_animated_map, wait_for_app
 
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     sent: list[float] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.append(time.monotonic())))
-    page.goto(f"{base}/Map?start=2014-01&end=2016-12")
-    wait_for_app(page, timeout=90_000)
-    page.get_by_text("Play in the browser").click()
-    page.wait_for_function(
-        "() => document.querySelector('.st-key-map_anim .js-plotly-plot')?._transitionData", timeout=90_000
-    )
-    wait_for_app(page, timeout=90_000)
-    page.wait_for_timeout(1500)
+    open_animated_map(page, f"{base}/Map?start=2014-01&end=2016-12", timeout=90_000)
     alone = page.evaluate("""async () => {
         const gd = document.querySelector('.st-key-map_anim .js-plotly-plot');
         const names = gd._transitionData._frames.map(f => f.name).slice(1, 13);

@@ -124,3 +124,19 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
 def assert_no_exception(page) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
     assert "This app has encountered an error" not in page.inner_text("body")
+
+
+ANIMATED_MAP = ".st-key-map_anim .js-plotly-plot"  # lib.playback.chart_selector("map_anim")
+
+
+def open_animated_map(page, url: str, timeout: float = 60_000) -> None:
+    """Open the Map at `url`, switch on "Play in the browser" and wait until the animated map has
+    its frames and the playback listener (lib.playback, polling every 200 ms) has hooked it."""
+    page.goto(url)
+    wait_for_app(page, timeout=timeout)
+    page.get_by_text("Play in the browser").click()
+    page.wait_for_function(
+        f"() => document.querySelector('{ANIMATED_MAP}')?._transitionData", timeout=timeout
+    )
+    wait_for_app(page, timeout=timeout)
+    page.wait_for_timeout(1500)

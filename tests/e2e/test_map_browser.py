@@ -17,6 +17,7 @@ from tests.e2e.conftest import (
     DRAW_PROBE,
     assert_no_exception,
     free_port,
+    open_animated_map,
     start_streamlit,
     stop,
     wait_for_app,
@@ -232,15 +233,7 @@ def test_playback_in_the_browser_steps_without_the_server_and_keeps_the_month_wh
     page = context.new_page()
     sent: list[float] = []  # listening before the page opens: its websocket is created on load
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(time.monotonic())))
-    page.goto(f"{app_server}/Map?start=2016-01&end=2016-12")
-    wait_for_app(page, timeout=60_000)
-    page.get_by_text("Play in the browser").click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.st-key-map_anim .js-plotly-plot')].some(p => p._transitionData)",
-        timeout=30_000,
-    )
-    wait_for_app(page, timeout=60_000)
-    page.wait_for_timeout(1500)  # the listener component hooks the chart (it polls every 200 ms)
+    open_animated_map(page, f"{app_server}/Map?start=2016-01&end=2016-12")
     # Each step computed alone: well under the 300 ms a frame shows.
     steps = page.evaluate("""async () => {
         const gd = document.querySelector('.st-key-map_anim .js-plotly-plot');

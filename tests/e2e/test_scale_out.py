@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from bench.load import SNAPSHOT_JS, Session, Snapshot, Step, new_context, visit
-from tests.e2e.conftest import ROOT, free_port, start_streamlit, stop, wait_for_app, wait_healthy
+from tests.e2e.conftest import ROOT, free_port, open_animated_map, start_streamlit, stop, wait_healthy
 
 pytestmark = pytest.mark.browser
 
@@ -195,15 +195,7 @@ def test_the_map_and_its_browser_playback_work_under_the_deployment_csp(browser,
     try:
         context.add_init_script(CSP_PROBE)
         page = context.new_page()
-        page.goto(f"{proxy.base}/Map?start=2016-01&end=2016-12&basemap=none")
-        wait_for_app(page, timeout=60_000)
-        page.get_by_text("Play in the browser").click()
-        page.wait_for_function(
-            "() => document.querySelector('.st-key-map_anim .js-plotly-plot')?._transitionData",
-            timeout=60_000,
-        )
-        wait_for_app(page, timeout=60_000)
-        page.wait_for_timeout(1500)  # the listener hooks the chart
+        open_animated_map(page, f"{proxy.base}/Map?start=2016-01&end=2016-12&basemap=none")
         page.evaluate("""() => Plotly.animate(document.querySelector('.st-key-map_anim .js-plotly-plot'),
             ['2016-03'], {frame: {duration: 0, redraw: false}, transition: {duration: 0}})""")
         page.wait_for_function(
