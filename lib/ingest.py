@@ -111,6 +111,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lib import build as build_mod
@@ -698,7 +699,6 @@ def _plain_csv_frame(text: str, filename: str, limits: _Limits) -> pd.DataFrame 
     None for any other file: the csv module reads it row by row (`_csv_records`). Without
     quotes every line is one record, so rows are numbered as the csv module numbers them.
     """
-    import pyarrow.compute as pc
     import pyarrow.csv as pcsv
 
     blank_line = text[:1] in ("\r", "\n") or any(b in text for b in ("\n\n", "\n\r\n", "\r\r"))
@@ -724,12 +724,12 @@ def _plain_csv_frame(text: str, filename: str, limits: _Limits) -> pd.DataFrame 
         return None
     if table.num_rows - 1 > min(limits.rows, limits.cells // width):
         return None  # over a limit, or blank rows make it fit: the row reader stops at the limit exactly
-    columns = []
+    header, body = [], []
     for column in table.columns:
         padded = pc.any(pc.match_substring_regex(column, _PADDED)).as_py()
-        values = column.to_pylist()
-        columns.append([v.strip() for v in values] if padded else values)
-    header, body = [c[0] for c in columns], [c[1:] for c in columns]
+        header.append(column[0].as_py().strip())
+        values = column.slice(1).to_pylist()
+        body.append([v.strip() for v in values] if padded else values)
     trimmed = _trimmed(header)
     if any(any(c) for c in body[len(trimmed) :]):  # values beyond the header: the row reader reports them
         return None
@@ -864,7 +864,6 @@ def _parquet_frame(data: bytes, filename: str, limits: _Limits) -> pd.DataFrame:
 
 def _arrow_texts(column: pa.ChunkedArray) -> list[str]:
     """A Parquet column as stripped text, column-wise: each distinct value is formatted once."""
-    import pyarrow.compute as pc
 
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
@@ -1331,12 +1330,16 @@ def validate(
     already = _check_ids(rows, out, colname, existing_events, problems, invalid)
 
     bad_rows = {p["row"] for p in problems.rows}
-    good = [i for i in range(n) if rows[i] not in bad_rows and not already[i]]
+    if bad_rows or any(already):
+        good = [i for i in range(n) if rows[i] not in bad_rows and not already[i]]
+    else:  # the usual clean file: every row, without a 100k-row membership test
+        good = range(n)
     pick = (lambda values: values) if len(good) == n else (lambda values: [values[i] for i in good])
     arrays = [pa.array(pick(out[c]), type=VALID_SCHEMA.field(c).type) for c in VALID_COLUMNS]
     valid = pa.Table.from_arrays(arrays, schema=VALID_SCHEMA).to_pandas()
-    valid.index = pd.Index([rows[i] for i in good], dtype="int64", name="row")
-    examples = sum(1 for note in out["notes"] if note and note.upper().startswith(EXAMPLE_MARK))
+    valid.index = pd.Index(pick(rows), dtype="int64", name="row")
+    notes = pa.array(out["notes"], pa.string())
+    examples = pc.sum(pc.starts_with(notes, EXAMPLE_MARK, ignore_case=True)).as_py() or 0
     if examples:
         warnings.append(
             f"{examples} rows are the template's example rows (notes start with {EXAMPLE_MARK!r}): "
@@ -1799,6 +1802,19 @@ def _check_sources(
         invalid[i] = True
 
 
+def _known_keys(existing: pd.DataFrame | None, given: set) -> dict[str, tuple[str, str]]:
+    """{event_id: (row key, origin)} of the data's events; with ids given in the file, only
+    those (plus every event, when some rows need an id derived: a derived id may match one)."""
+    if existing is None or not len(existing):
+        return {}
+    ids = [str(e) for e in existing["event_id"]]
+    if None not in given and "" not in given:
+        keep = [e in given for e in ids]
+        existing, ids = existing[np.array(keep, dtype=bool)], [e for e, k in zip(ids, keep, strict=True) if k]
+    origins = existing["origin"] if "origin" in existing else pd.Series("imported", index=existing.index)
+    return dict(zip(ids, zip(_row_keys(existing), map(str, origins), strict=True), strict=True))
+
+
 def _check_ids(
     rows: list[int],
     out: dict[str, list],
@@ -1811,16 +1827,23 @@ def _check_ids(
 
     Returns, per row, whether the same event is already in the data (then it is skipped).
     """
-    known: dict[str, tuple[str, str]] = {}
-    if existing is not None and len(existing):
-        origins = existing["origin"] if "origin" in existing else pd.Series("imported", index=existing.index)
-        ids = [str(e) for e in existing["event_id"]]
-        known = dict(zip(ids, zip(_row_keys(existing), map(str, origins), strict=True), strict=True))
+    given_ids = out["event_id"]
+    known = _known_keys(existing, set(given_ids))
+    # A row's key (all its values as text) is needed only to derive its id or to compare it
+    # with the data's row of the same id: build it for those rows alone.
+    need = [i for i, given in enumerate(given_ids) if not given or given in known]
+    keys = dict(
+        zip(
+            need,
+            _row_keys({c: [out[c][i] for i in need] for c in EVENT_COLUMNS}, text_is_str=True),
+            strict=True,
+        )
+    )
     first: dict[str, int] = {}
     id_col = colname.get("event_id", "event_id")
     already = [False] * len(rows)
-    for i, key in enumerate(_row_keys(out, text_is_str=True)):
-        row, given = rows[i], out["event_id"][i]
+    for i, given in enumerate(given_ids):
+        row, key = rows[i], keys.get(i, "")
         eid = given or DERIVED_PREFIX + _digest(key + "\x1f" + (out["source_id"][i] or ""))
         out["event_id"][i] = eid
         if eid in first:

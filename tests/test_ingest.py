@@ -871,6 +871,23 @@ def test_importing_the_same_file_twice_adds_nothing(data_dir, capsys, tmp_path):
     assert tree_digest(data_dir) == tree
 
 
+def test_rows_without_event_ids_imported_twice_are_recognised_by_their_derived_ids(
+    data_dir, capsys, tmp_path
+):
+    # The second check builds row keys only where needed: rows without an id must still be
+    # matched to the imported rows their derived id names, and a given id to its own row.
+    path = tmp_path / "n.csv"
+    other = {**NO_ID, "date": "2016-09-07"}
+    path.write_bytes(to_csv([NO_ID, other]))
+    assert cli(capsys, path)[0] == 0
+    tree = tree_digest(data_dir)
+    mixed = tmp_path / "m.csv"
+    mixed.write_bytes(to_csv([{**NO_ID, "event_id": derived_id(NO_ID)}, other]))
+    code, out, _err = cli(capsys, mixed)
+    assert code == 0 and "0 new rows" in out and "2 already in the data" in out, out
+    assert tree_digest(data_dir) == tree
+
+
 def test_append_adds_and_replace_replaces_only_imported_rows(data_dir, capsys, tmp_path):
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     first.write_bytes(to_csv([GOOD, {**GOOD, "event_id": "t-2", "date": "2016-09-07"}]))
