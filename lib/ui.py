@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from lib import export, geo, l10n, paths, queries, upload_text, views
+from lib import export, geo, l10n, memory, paths, queries, upload_text, views
 from lib.db import Database, DataUnavailable, database
 from lib.i18n import language_from_locale, plain, problem_text, route_label, t, type_label
 from lib.paths import REPO_ROOT
@@ -833,6 +833,9 @@ def upload_section(page: Page) -> None:
                 state="error" if report.fatal else "complete",
             )
         st.session_state["upload_report"] = (key, report)  # the report only: the file's bytes are not kept
+        # The check's scratch memory goes back to the OS now, the report's when the session ends.
+        memory.trim()
+        memory.track_report(report)
     report = st.session_state["upload_report"][1]
     if report.fatal_reason == ingest.ACLED_TYPE_NEEDED or (report.format == "acled" and acled_type):
         st.selectbox(
