@@ -103,7 +103,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -473,6 +473,7 @@ def read_table(
     max_columns: int | None = None,
     max_cells: int | None = None,
     max_unpacked: int | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> pd.DataFrame:
     """The file as a table of stripped strings ("" for empty), one column per header cell.
 
@@ -482,6 +483,7 @@ def read_table(
     Limits (default: the module's MAX_* constants) are checked while reading, before the rows
     become Python objects, so a small file that unpacks to a huge one costs little to refuse.
     `frame.attrs["warnings"]` holds notes on how the file was read (e.g. its encoding).
+    `progress(fraction)`, if given, hears how far a workbook's sheet has been read (the slow case).
     Raises IngestError (reason: too large, too many rows/columns, empty file, unreadable file,
     not UTF-8, duplicate column).
     """
@@ -499,7 +501,7 @@ def read_table(
     kind = _kind(data, filename)
     warnings: list[str] = []
     if kind == "xlsx":
-        frame = _records_frame(_xlsx_records(data, filename, limits), filename, limits)
+        frame = _records_frame(_xlsx_records(data, filename, limits, progress), filename, limits)
     elif kind == "parquet":
         frame = _parquet_frame(data, filename, limits)
     else:
@@ -778,7 +780,9 @@ def _xlsx_unpacked_size(data: bytes, filename: str) -> int:
         raise _xlsx_error(filename) from None
 
 
-def _xlsx_records(data: bytes, filename: str, limits: _Limits) -> Records:
+def _xlsx_records(
+    data: bytes, filename: str, limits: _Limits, progress: Callable[[float], None] | None = None
+) -> Records:
     """The first worksheet's rows, streamed by openpyxl's sheet parser, each checked for width.
 
     Not `load_workbook(read_only=True)`: its worksheet scans the whole sheet XML for a
@@ -789,7 +793,11 @@ def _xlsx_records(data: bytes, filename: str, limits: _Limits) -> Records:
     try:
         reader, path = _xlsx_first_sheet(data)
         with reader.archive, reader.archive.open(path) as source:
-            yield from _xlsx_sheet_rows(reader, source, limits)
+            size = reader.archive.getinfo(path).file_size or 1
+            for i, record in enumerate(_xlsx_sheet_rows(reader, source, limits)):
+                if progress is not None and i % 5000 == 0:
+                    progress(min(1.0, source.tell() / size))  # XML read so far, of the sheet's size
+                yield record
     except IngestError:
         raise
     except Exception:  # zipfile, XML and KeyError alike: the file is not a workbook
@@ -2001,10 +2009,13 @@ def load_upload(
     max_columns: int | None = None,
     max_cells: int | None = None,
     max_unpacked: int | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> IngestReport:
     """Read and validate an uploaded file against the data as it is now (for the browser).
 
     The max_* limits are `read_table`'s (default: the module's MAX_* constants).
+    `progress(fraction)`, if given, hears 0..0.8 while the file is read, 0.8 once it is read
+    and 1.0 once it is checked.
 
     Never raises for bad input: a file that cannot be read gives a report whose `fatal`
     says why. `mode` decides what the rows are checked against (see `existing_events`).
@@ -2018,9 +2029,12 @@ def load_upload(
             max_columns=max_columns,
             max_cells=max_cells,
             max_unpacked=max_unpacked,
+            progress=None if progress is None else (lambda f: progress(0.8 * f)),
         )
     except IngestError as exc:
         return replace(_fatal_report(exc.message, exc.reason, filename), mode=mode)
+    if progress is not None:
+        progress(0.8)
     notes = tuple(raw.attrs.get("warnings", ()))
     manifest = read_import_manifest()
     report = validate(
@@ -2032,6 +2046,8 @@ def load_upload(
         existing_events=existing_events(mode, manifest),
         filename=filename,
     )
+    if progress is not None:
+        progress(1.0)
     return replace(report, mode=mode, warnings=(*notes, *report.warnings))
 
 

@@ -7,6 +7,7 @@ server for tens of seconds or take gigabytes; refused at the door it takes well 
 
 from __future__ import annotations
 
+import io
 import re
 import time
 import tracemalloc
@@ -220,3 +221,24 @@ def test_inline_strings_read_fast_equal_openpyxls_reading():
     expected = rows(WorkSheetParser)
     assert expected[1][1][0] == (1, "Huanuco", "s")  # the case is one worth checking
     assert rows(ingest._inline_string_parser()) == expected
+
+
+def test_a_workbook_check_reports_its_progress_in_order_up_to_done():
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("events")
+    from tests.test_ingest import GOOD
+
+    header = list(GOOD)
+    ws.append(header)
+    for i in range(12_000):
+        ws.append([f"t-{i}" if h == "event_id" else GOOD[h] for h in header])
+    sink = io.BytesIO()
+    wb.save(sink)
+    heard: list[float] = []
+    report = ingest.load_upload(sink.getvalue(), "big.xlsx", progress=heard.append)
+    assert report.rows_read == 12_000 and not report.fatal
+    assert heard == sorted(heard) and heard[-2:] == [0.8, 1.0]
+    reading = [f for f in heard if f < 0.8]
+    assert len(reading) >= 3 and reading[0] < 0.1 and reading[-1] > 0.5  # it moved while reading
