@@ -65,7 +65,7 @@ def track_report(report: object) -> None:
     key = id(report)
     with _lock:
         _live.add(key)
-    weakref.finalize(report, _report_freed, key)
+    weakref.finalize(report, _report_freed, key).atexit = False  # nothing to hand back at exit
     _start_reaper()
 
 
