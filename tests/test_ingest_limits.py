@@ -207,7 +207,7 @@ def test_inline_strings_read_fast_equal_openpyxls_reading():
     ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     sheet = f"""<?xml version="1.0" encoding="UTF-8"?>
 <worksheet xmlns="{ns}"><sheetData>
-<row r="1"><c r="A1" t="inlineStr"><is><t>Región</t></is></c><c r="C1" t="inlineStr"><is><t xml:space="preserve"> a b </t></is></c></row>
+<row r="1"><c r="A1" t="inlineStr" s=""><is><t>Región</t></is></c><c r="C1" t="inlineStr"><is><t xml:space="preserve"> a b </t></is></c></row>
 <row r="2"><c t="inlineStr"><is><r><rPr><b/></rPr><t>Hua</t></r><r><t>nuco</t></r><rPh sb="0" eb="1"><t>ふ</t></rPh></is></c>
 <c t="inlineStr"><is/></c><c t="n"><v>3.5</v></c><c t="inlineStr"><is><t></t></is></c></row>
 </sheetData></worksheet>""".encode()
