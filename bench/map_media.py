@@ -64,7 +64,7 @@ def first_draws(browser, base: str, query: str, loads: int) -> list[float]:
 
 
 def playback(browser, base: str) -> dict:
-    from tests.e2e.conftest import open_animated_map, wait_for_app
+    from tests.e2e.conftest import open_animated_map, play_frames, wait_for_app
 
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
@@ -84,18 +84,8 @@ def playback(browser, base: str) -> dict:
     # the last step stopped there: its URL rerun; then play from the start with the figure's timing
     wait_for_app(page, timeout=90_000)
     page.wait_for_timeout(1500)
-    page.evaluate("""() => {
-        const gd = document.querySelector('.st-key-map_anim .js-plotly-plot');
-        window.__frames = [];
-        gd.on('plotly_animatingframe', () => window.__frames.push(performance.now()));
-    }""")
-    t0 = time.monotonic()
-    page.locator(".st-key-map_anim .updatemenu-button").filter(has_text="Play").click()
-    page.wait_for_function("() => window.__frames.length >= 13", timeout=60_000)
-    t1 = time.monotonic()
-    page.locator(".st-key-map_anim .updatemenu-button").filter(has_text="Pause").click()
-    frames = page.evaluate("() => window.__frames")
-    gaps = [b - a for a, b in zip(frames, frames[1:], strict=False)][:12]
+    frames, t0, t1 = play_frames(page, 13)
+    gaps = [b - a for (_, a), (_, b) in zip(frames, frames[1:], strict=False)][:12]
     context.close()
     return {"alone_ms": alone, "gaps_ms": gaps, "sent_while_playing": len([s for s in sent if t0 < s < t1])}
 

@@ -140,3 +140,22 @@ def open_animated_map(page, url: str, timeout: float = 60_000) -> None:
     )
     wait_for_app(page, timeout=timeout)
     page.wait_for_timeout(1500)
+
+
+def play_frames(page, frames: int, timeout: float = 60_000) -> tuple[list[tuple[str, float]], float, float]:
+    """Press Play on the animated map, let `frames` frames draw, press Pause.
+
+    Returns each frame's (name, browser ms) and the monotonic times Play and the last frame were
+    seen, so callers can count what was sent to the server while it played."""
+    page.evaluate(f"""() => {{
+        const gd = document.querySelector('{ANIMATED_MAP}');
+        window.__frames = [];
+        gd.on('plotly_animatingframe', (e) => window.__frames.push([e.name, performance.now()]));
+    }}""")
+    buttons = page.locator(".st-key-map_anim .updatemenu-button")
+    started = time.monotonic()
+    buttons.filter(has_text="Play").click()
+    page.wait_for_function(f"() => window.__frames.length >= {frames}", timeout=timeout)
+    ended = time.monotonic()
+    buttons.filter(has_text="Pause").click()
+    return [tuple(f) for f in page.evaluate("() => window.__frames")], started, ended

@@ -18,6 +18,7 @@ from tests.e2e.conftest import (
     assert_no_exception,
     free_port,
     open_animated_map,
+    play_frames,
     start_streamlit,
     stop,
     wait_for_app,
@@ -250,17 +251,7 @@ def test_playback_in_the_browser_steps_without_the_server_and_keeps_the_month_wh
     wait_for_app(page, timeout=60_000)
     page.wait_for_timeout(1000)
     # Play from there: frames 300 ms apart, and nothing sent to the server while it plays.
-    page.evaluate("""() => {
-        const gd = document.querySelector('.st-key-map_anim .js-plotly-plot');
-        window.__frames = [];
-        gd.on('plotly_animatingframe', (e) => window.__frames.push([e.name, performance.now()]));
-    }""")
-    quiet_from = time.monotonic()
-    page.locator(".st-key-map_anim .updatemenu-button").filter(has_text="Play").click()
-    page.wait_for_function("() => window.__frames.length >= 5", timeout=30_000)
-    quiet_to = time.monotonic()
-    page.locator(".st-key-map_anim .updatemenu-button").filter(has_text="Pause").click()
-    frames = page.evaluate("() => window.__frames")
+    frames, quiet_from, quiet_to = play_frames(page, 5, timeout=30_000)
     names = [name for name, _ in frames]
     assert names[:4] == ["2016-03", "2016-04", "2016-05", "2016-06"], names
     gaps = [b - a for (_, a), (_, b) in zip(frames, frames[1:], strict=False)][:4]
